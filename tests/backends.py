@@ -86,7 +86,62 @@ async def sqlite_backend(
         await each.close()
 
 
+POSTGRES_URL = os.environ.get(
+    "BACKYARD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+async def postgres_reachable() -> bool:
+    import asyncpg
+
+    try:
+        conn = await asyncpg.connect(POSTGRES_URL, timeout=3)
+    except (OSError, TimeoutError, asyncpg.PostgresError):
+        return False
+    await conn.close()
+    return True
+
+
+async def drop_postgres_schema(schema: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(POSTGRES_URL, timeout=10)
+    try:
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    finally:
+        await conn.close()
+
+
+@asynccontextmanager
+async def postgres_backend(
+    clock: Callable[[], float] | None, tmp_path: Path
+) -> AsyncIterator[tuple[Queue, OpenStore]]:
+    # Each test gets its own schema in database "test", dropped afterwards.
+    if not await postgres_reachable():
+        service_missing(
+            "PostgreSQL at 127.0.0.1:5432",
+            "pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start",
+        )
+    schema = f"backyard_test_{uuid.uuid4().hex[:12]}"
+    opened: list[Queue] = []
+
+    async def another() -> Queue:
+        store = connect(POSTGRES_URL, clock=clock, schema=schema)
+        await store.open()
+        opened.append(store)
+        return store
+
+    try:
+        store = await another()
+        yield store, another
+    finally:
+        for each in opened:
+            await each.close()
+        await drop_postgres_schema(schema)
+
+
 BACKENDS: dict[str, Callable[..., object]] = {
     "memory": memory_backend,
     "sqlite": sqlite_backend,
+    "postgres": postgres_backend,
 }
