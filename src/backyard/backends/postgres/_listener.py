@@ -148,6 +148,6 @@ class Listener:
             self._last_ok = time.monotonic()
         except Exception as exc:
             log.warning("the LISTEN connection stopped answering (%s); reconnecting", exc)
+            conn.terminate()
             if self._conn is conn:
                 self._conn = None
-            conn.terminate()
