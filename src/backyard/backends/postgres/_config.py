@@ -81,11 +81,15 @@ def parse_settings(url: str, options: dict[str, Any]) -> PostgresSettings:
         parts = urlsplit(url)
         query = parse_qsl(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
     except ValueError as exc:
-        raise ConfigurationError(f"malformed PostgreSQL URL {shown!r}: {exc} (expected {example})") from None
+        raise ConfigurationError(
+            f"malformed PostgreSQL URL {shown!r}: {exc} (expected {example})"
+        ) from None
     if parts.scheme.lower() not in ("postgresql", "postgres"):
         raise ConfigurationError(f"not a PostgreSQL URL: {shown!r} (expected {example})")
     if parts.fragment:
-        raise ConfigurationError(f"malformed PostgreSQL URL {shown!r}: unexpected '#' (expected {example})")
+        raise ConfigurationError(
+            f"malformed PostgreSQL URL {shown!r}: unexpected '#' (expected {example})"
+        )
     endpoints = _endpoints(parts.netloc, shown, example)
 
     ours: dict[str, str] = {}

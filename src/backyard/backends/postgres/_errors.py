@@ -46,7 +46,9 @@ def connect_error(exc: BaseException, endpoints: str, database: str, timeout: fl
         asyncpg.exceptions.InvalidPasswordError
         | asyncpg.exceptions.InvalidAuthorizationSpecificationError,
     ):
-        return StorageError(f"{where} refused the login: {exc}. Check the user and password in the URL")
+        return StorageError(
+            f"{where} refused the login: {exc}. Check the user and password in the URL"
+        )
     if isinstance(exc, TimeoutError | asyncio.TimeoutError):
         return StorageError(
             f"{where} did not answer within {timeout:g}s. Is the host right and reachable? "
@@ -80,6 +82,4 @@ def translated(action: str, endpoints: str) -> Iterator[None]:
             f"{detail} (it is retried once the database answers again)"
         ) from exc
     except asyncpg.PostgresError as exc:
-        raise StorageError(
-            f"PostgreSQL could not {action}: {type(exc).__name__}: {exc}"
-        ) from exc
+        raise StorageError(f"PostgreSQL could not {action}: {type(exc).__name__}: {exc}") from exc

@@ -146,8 +146,8 @@ class PostgresQueue(Queue):
     def _server_settings(self, role: str | None = None) -> dict[str, str]:
         query = dict(parse_qsl(urlsplit(self.settings.dsn).query))
         name = query.get("application_name", DEFAULT_APPLICATION_NAME)
-        if role is not None:
-            name = f"{name} {role} {self.schema}"[:63]
+        if role is not None:  # e.g. "backyard:listener", to tell it apart in pg_stat_activity
+            name = f"{name[: 62 - len(role)]}:{role}"
         return {"application_name": name}
 
     async def _create_pool(self) -> asyncpg.Pool:
@@ -429,9 +429,7 @@ class PostgresQueue(Queue):
             stored = status.value
         now = self.now_datetime()
         with self._errors("list jobs"):
-            rows = await self.pool.fetch(
-                self._sql["list"], queue, stored, due, now, limit, offset
-            )
+            rows = await self.pool.fetch(self._sql["list"], queue, stored, due, now, limit, offset)
         return [job_record(row, now) for row in rows]
 
     async def queue_depths(self) -> dict[str, dict[JobStatus, int]]:
@@ -550,4 +548,3 @@ def _is_uuid(value: str) -> bool:
     except (ValueError, TypeError, AttributeError):
         return False
     return True
-
