@@ -86,13 +86,16 @@ RETURNING j.id, j.seq, j.name, j.queue, j.payload, j.status, j.priority, j.attem
 -- name: ack
 -- $1 ids, $2 their attempts, $3 now, $4 stats minute, $5 stats shard.
 -- A whole batch of completions in one statement, counted in the same
--- transaction. Counter rows are upserted in queue order so two acks that
+-- transaction. "j.id = ANY($1)" repeats the join on purpose: it gives the
+-- planner a primary-key lookup, where it would otherwise hash-join against
+-- every running job it finds through jobs_lease_idx. Counter rows are upserted in queue order so two acks that
 -- touch several queues lock them in the same order (no deadlock).
 WITH done AS (
     UPDATE {schema}.jobs AS j
     SET status = 'completed', finished_at = $3, lease_expires_at = NULL
     FROM unnest($1::uuid[], $2::integer[]) AS t(id, attempt)
-    WHERE j.id = t.id AND j.attempt = t.attempt AND j.status = 'running'
+    WHERE j.id = ANY($1::uuid[])
+      AND j.id = t.id AND j.attempt = t.attempt AND j.status = 'running'
     RETURNING j.queue
 ),
 counted AS (
@@ -148,7 +151,8 @@ WITH released AS (
     UPDATE {schema}.jobs AS j
     SET status = 'available', attempt = j.attempt - 1, run_at = $3, lease_expires_at = NULL
     FROM unnest($1::uuid[], $2::integer[]) AS t(id, attempt)
-    WHERE j.id = t.id AND j.attempt = t.attempt AND j.status = 'running'
+    WHERE j.id = ANY($1::uuid[])  -- a primary-key lookup, as in ack
+      AND j.id = t.id AND j.attempt = t.attempt AND j.status = 'running'
     RETURNING j.queue
 ),
 notified AS (
@@ -189,7 +193,8 @@ WITH rescued AS (
         lease_expires_at = NULL,
         errors = j.errors || t.error::jsonb
     FROM unnest($1::uuid[], $2::text[]) AS t(id, error)
-    WHERE j.id = t.id AND j.status = 'running'
+    WHERE j.id = ANY($1::uuid[])  -- a primary-key lookup, as in ack
+      AND j.id = t.id AND j.status = 'running'
     RETURNING j.queue, j.status
 ),
 counted AS (
