@@ -283,7 +283,7 @@ class PostgresQueue(Queue):
                 [r.payload for r in requests],
                 [r.priority for r in requests],
                 [r.max_retries for r in requests],
-                [r.run_at or now for r in requests],
+                [r.run_at for r in requests],
                 now,
                 [r.timeout for r in requests],
                 self._channel,
