@@ -2,6 +2,11 @@
 -- travel as one JSON array and are unpacked with json_each, so every query
 -- text is fixed.
 
+-- Appending to errors must work even if the column was damaged: a write
+-- that failed here would be retried by the worker forever. A damaged history
+-- is kept as the traceback of a note saying so.
+-- (The same expression appears in retry, fail, rescue_requeue, rescue_dead.)
+
 -- name: insert
 INSERT INTO backyard_jobs
     (id, name, queue, payload, status, priority, max_retries, run_at, enqueued_at, timeout)
@@ -48,14 +53,14 @@ RETURNING backyard_jobs.queue;
 -- name: retry
 UPDATE backyard_jobs
 SET status = 'available', run_at = :run_at, lease_expires_at = NULL,
-    errors = json_insert(errors, '$[#]', json(:error))
+    errors = json_insert(CASE WHEN json_valid(errors) THEN errors ELSE json_array(json_object('attempt', 0, 'at', 0, 'message', 'damaged error history (kept as text in traceback)', 'traceback', errors)) END, '$[#]', json(:error))
 WHERE id = :id AND attempt = :attempt AND status = 'running'
 RETURNING queue;
 
 -- name: fail
 UPDATE backyard_jobs
 SET status = 'dead', finished_at = :now, lease_expires_at = NULL,
-    errors = json_insert(errors, '$[#]', json(:error))
+    errors = json_insert(CASE WHEN json_valid(errors) THEN errors ELSE json_array(json_object('attempt', 0, 'at', 0, 'message', 'damaged error history (kept as text in traceback)', 'traceback', errors)) END, '$[#]', json(:error))
 WHERE id = :id AND attempt = :attempt AND status = 'running'
 RETURNING queue;
 
@@ -81,13 +86,13 @@ WHERE status = 'running' AND lease_expires_at < :now;
 -- name: rescue_requeue
 UPDATE backyard_jobs
 SET status = 'available', run_at = :now, lease_expires_at = NULL,
-    errors = json_insert(errors, '$[#]', json(:error))
+    errors = json_insert(CASE WHEN json_valid(errors) THEN errors ELSE json_array(json_object('attempt', 0, 'at', 0, 'message', 'damaged error history (kept as text in traceback)', 'traceback', errors)) END, '$[#]', json(:error))
 WHERE seq = :seq AND status = 'running' AND lease_expires_at < :now;
 
 -- name: rescue_dead
 UPDATE backyard_jobs
 SET status = 'dead', finished_at = :now, lease_expires_at = NULL,
-    errors = json_insert(errors, '$[#]', json(:error))
+    errors = json_insert(CASE WHEN json_valid(errors) THEN errors ELSE json_array(json_object('attempt', 0, 'at', 0, 'message', 'damaged error history (kept as text in traceback)', 'traceback', errors)) END, '$[#]', json(:error))
 WHERE seq = :seq AND status = 'running' AND lease_expires_at < :now;
 
 -- name: count_outcome
