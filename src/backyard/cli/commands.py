@@ -5,4 +5,5 @@ from . import (
     jobs,  # noqa: F401
     prune,  # noqa: F401
     status,  # noqa: F401
+    worker,  # noqa: F401
 )
