@@ -10,4 +10,4 @@ class Broken(Job):
         pass
 
 
-undefined_name  # noqa: B018, F821 - the bug
+undefined_name  # type: ignore[name-defined]  # noqa: B018, F821 - the bug

@@ -55,11 +55,6 @@ def error_line(message: str) -> None:
     errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
-def note(message: str) -> None:
-    """A line for the person at the terminal (stderr), kept out of piped output."""
-    errors.print(message, highlight=False, soft_wrap=True)
-
-
 def emit_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, default=str))
 
@@ -122,7 +117,7 @@ def import_modules(modules: Sequence[str]) -> None:
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:
-            if exc.name and module.startswith(exc.name):
+            if exc.name and (module == exc.name or module.startswith(f"{exc.name}.")):
                 fail(
                     f"cannot import job module {module!r}: no module named {exc.name!r} "
                     f"(run from the folder that contains it, or set PYTHONPATH)"

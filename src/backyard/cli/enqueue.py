@@ -32,7 +32,10 @@ from ._params import Duration, JsonObject
 )
 @click.option("-q", "--queue", default=None, help=f"Queue name. [default: {DEFAULT_QUEUE}]")
 @click.option(
-    "--delay", type=Duration(), default=None, help="Run no sooner than this from now (30s, 5m…)."
+    "--delay",
+    type=Duration(positive=False),
+    default=None,
+    help="Run no sooner than this from now (30s, 5m…).",
 )
 @click.option(
     "--priority", type=int, default=None, help=f"Higher runs first. [default: {DEFAULT_PRIORITY}]"

@@ -41,6 +41,7 @@ class WorkerOptions:
     "-q",
     "--queues",
     multiple=True,
+    metavar="NAME[,NAME…]",
     default=("default",),
     callback=split_queues,
     show_default=True,
@@ -138,7 +139,9 @@ def worker(
 
     The first SIGINT/SIGTERM (Ctrl-C) lets running jobs finish (up to
     --shutdown-grace), the second stops at once; jobs it was running then
-    return to the queue when their leases expire.
+    return to the queue when their leases expire. With --processes N a
+    supervisor passes each signal on to every worker process and restarts
+    any that dies on its own.
     """
     options = WorkerOptions(
         queues=queues,
