@@ -1,1 +1,5 @@
-def main() -> None: ...
+"""The ``backyard`` command line."""
+
+from ._app import cli, main
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,9 @@
+"""Imports every command module so each registers itself on ``cli``."""
+
+from . import (
+    enqueue,  # noqa: F401
+    jobs,  # noqa: F401
+    prune,  # noqa: F401
+    status,  # noqa: F401
+    worker,  # noqa: F401
+)
