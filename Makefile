@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 # Reinstall when pyproject.toml changes.
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test lint typecheck pytest bench bench-sqlite chaos clean
+.PHONY: demo test lint typecheck pytest bench bench-sqlite bench-postgres chaos clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +35,12 @@ bench-sqlite: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[bench]'
 	$(BIN)/python -m bench.sqlite
 
-bench: bench-sqlite
+# Procrastinate and SAQ go into .bench/venv-postgres, made by the script.
+bench-postgres: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[bench]'
+	$(BIN)/python -m bench.postgres
+
+bench: bench-sqlite bench-postgres
 
 clean:
 	rm -rf $(VENV) .bench .pytest_cache .mypy_cache .ruff_cache

@@ -41,7 +41,7 @@ import asyncpg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import Result, percentile, print_results, rate  # noqa: E402
+from bench._common import Result, percentile, print_results, rate
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV = ROOT / ".bench" / "venv-postgres"
@@ -120,13 +120,20 @@ class Bench:
             await admin.close()
 
     def log(self, system: str) -> Any:
-        return open(LOGS / f"postgres-{system}.log", "a")  # noqa: SIM115
+        return open(LOGS / f"postgres-{system}.log", "a")
 
     async def step(self, python: str, system: str, step: str, n: int = 0) -> dict[str, Any]:
         with self.log(system) as log:
             proc = await asyncio.create_subprocess_exec(
-                python, str(CHILD), system, step, self.url, str(n),
-                cwd=ROOT, stdout=subprocess.PIPE, stderr=log,
+                python,
+                str(CHILD),
+                system,
+                step,
+                self.url,
+                str(n),
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=log,
             )
             out, _ = await proc.communicate()
         if proc.returncode != 0:
@@ -137,8 +144,15 @@ class Bench:
     async def start_worker(self, python: str, system: str) -> asyncio.subprocess.Process:
         with self.log(system) as log:
             proc = await asyncio.create_subprocess_exec(
-                python, str(CHILD), system, "worker", self.url, str(CONCURRENCY),
-                cwd=ROOT, stdout=subprocess.PIPE, stderr=log,
+                python,
+                str(CHILD),
+                system,
+                "worker",
+                self.url,
+                str(CONCURRENCY),
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=log,
             )
         self.workers.append(proc)
         assert proc.stdout is not None
@@ -221,7 +235,9 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
         "--url",
-        default=os.environ.get("BACKYARD_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
+        default=os.environ.get(
+            "BACKYARD_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+        ),
         help="a database the script can CREATE DATABASE from",
     )
     parser.add_argument("--only", choices=sorted(SYSTEMS), action="append")

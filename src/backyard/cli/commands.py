@@ -3,6 +3,7 @@
 from . import (
     enqueue,  # noqa: F401
     jobs,  # noqa: F401
+    migrate,  # noqa: F401
     prune,  # noqa: F401
     status,  # noqa: F401
     worker,  # noqa: F401

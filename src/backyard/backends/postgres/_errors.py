@@ -59,7 +59,7 @@ def connect_error(exc: BaseException, endpoints: str, database: str, timeout: fl
         return StorageError(
             f"cannot connect to {where}: {reason}. Is the server running and accepting TCP "
             "connections there? Check the host and port in the URL, or start the server "
-            "(pass connect_retries=N to wait for a database that is still starting)"
+            "(add ?connect_retries=N to the URL to wait for a database that is still starting)"
         )
     if isinstance(exc, asyncpg.PostgresError):
         return StorageError(f"{where} refused the connection: {type(exc).__name__}: {exc}")
