@@ -100,7 +100,54 @@ class SQLiteTarget(Target):
         return "held the SQLite write lock for 2.5 s"
 
 
-TARGETS: dict[str, Callable[[Path], Target]] = {"sqlite": SQLiteTarget}
+class PostgresTarget(Target):
+    """A private schema in database test; its connections are cut now and then.
+
+    The server is not restarted: the database is shared with whatever else
+    runs on the machine. Cutting every connection of the run (pool and
+    listener) exercises the same recovery path.
+    """
+
+    name = "postgres"
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder)
+        self.schema = f"backyard_chaos_{os.urandom(4).hex()}"
+        self.app = f"chaos_{self.schema}"
+
+    @property
+    def url(self) -> str:
+        from ..backends import POSTGRES_URL
+
+        return f"{POSTGRES_URL}?schema={self.schema}&application_name={self.app}"
+
+    async def teardown(self) -> None:
+        from ..backends import drop_postgres_schema
+
+        await drop_postgres_schema(self.schema)
+
+    def faults(self) -> list[Fault]:
+        return [self.terminate_connections]
+
+    async def terminate_connections(self) -> str:
+        """pg_terminate_backend on every connection of this run (pools and listeners)."""
+        import asyncpg
+
+        from ..backends import POSTGRES_URL
+
+        conn = await asyncpg.connect(POSTGRES_URL)
+        try:
+            killed = await conn.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                "WHERE application_name LIKE $1",
+                f"{self.app}%",
+            )
+        finally:
+            await conn.close()
+        return f"terminated {killed} PostgreSQL connection(s)"
+
+
+TARGETS: dict[str, Callable[[Path], Target]] = {"sqlite": SQLiteTarget, "postgres": PostgresTarget}
 
 
 # -- the run ----------------------------------------------------------------------
