@@ -18,7 +18,7 @@ from . import _jobs  # noqa: F401 - registers TrackedRun
 async def main(url: str, schema: str) -> None:
     async with connect(url, schema=schema) as store:
         worker = Worker(
-            store, concurrency=4, lease=1.5, poll_interval=0.2, shutdown_grace=5, prune_after=None
+            store, concurrency=4, lease=3.0, poll_interval=0.2, shutdown_grace=5, prune_after=None
         )
         await worker.run()
 

@@ -20,9 +20,9 @@ import contextlib
 import logging
 import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import asyncpg
@@ -49,6 +49,7 @@ from ._rows import errors_json, job_record, worker_info
 from ._sql import Queries
 
 log = logging.getLogger("backyard.postgres")
+T = TypeVar("T")
 
 STATS_SHARDS = 8
 PRUNE_BATCH = 5000
@@ -166,7 +167,7 @@ class PostgresQueue(Queue):
             server_settings=self._server_settings(role),
         )
 
-    async def _with_connect_retries(self, make: Any) -> Any:
+    async def _with_connect_retries(self, make: Callable[[], Awaitable[T]]) -> T:
         attempts = self.settings.connect_retries + 1
         delay = 0.5
         for attempt in range(1, attempts + 1):
