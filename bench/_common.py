@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
+# Wide enough for the results table when output goes to a file or CI log.
+console = Console(width=150)
 
 
 @dataclass
@@ -70,7 +71,12 @@ def print_results(title: str, results: list[Result], baseline_prefix: str = "bac
         ours = next((r for r in rows if r.system.startswith(baseline_prefix)), None)
         for row in rows:
             ratio = ""
-            if ours is not None and row is not ours and row.value and ours.value:
+            if (
+                ours is not None
+                and not row.system.startswith("backyard")
+                and row.value
+                and ours.value
+            ):
                 # For latency lower is better: print how many times faster backyard is either way.
                 times = ours.value / row.value if row.unit != "ms" else row.value / ours.value
                 ratio = f"backyard {times:.1f}x"

@@ -15,7 +15,9 @@ def clock() -> FakeClock:
     return FakeClock()
 
 
-@pytest.fixture(params=[pytest.param(name, marks=getattr(pytest.mark, name)) for name in sorted(BACKENDS)])
+@pytest.fixture(
+    params=[pytest.param(name, marks=getattr(pytest.mark, name)) for name in sorted(BACKENDS)]
+)
 def backend_name(request: pytest.FixtureRequest) -> str:
     name: str = request.param
     return name
@@ -36,9 +38,7 @@ def store(backend: tuple[Queue, OpenStore]) -> Queue:
 
 
 @pytest.fixture
-async def live_backend(
-    backend_name: str, tmp_path: Path
-) -> AsyncIterator[tuple[Queue, OpenStore]]:
+async def live_backend(backend_name: str, tmp_path: Path) -> AsyncIterator[tuple[Queue, OpenStore]]:
     """Like ``backend`` but on the real clock, for tests that run real workers."""
     async with BACKENDS[backend_name](None, tmp_path) as pair:  # type: ignore[attr-defined]
         yield pair

@@ -4,6 +4,8 @@ Define jobs as typed classes, enqueue them from anywhere, and run workers
 that retry failures and keep the ones that keep failing for a person to see.
 """
 
+import logging
+
 from ._connect import connect, default_url
 from ._context import JobContext
 from ._errors import (
@@ -33,6 +35,10 @@ from ._sync import SyncQueue, connect_sync
 from .worker import Worker
 
 __version__ = "0.1.0"
+
+# A library logs but does not decide where logs go: the application (or the
+# `backyard` command) configures handlers.
+logging.getLogger("backyard").addHandler(logging.NullHandler())
 
 __all__ = [
     "BackyardError",

@@ -41,7 +41,9 @@ class Job(BaseModel):
             tenant_id: int
     """
 
-    model_config = ConfigDict(extra="forbid")
+    # Unknown fields in a stored payload are ignored, so removing a field from
+    # a job class does not send the jobs already queued to dead.
+    model_config = ConfigDict(extra="ignore")
 
     NAME: ClassVar[str]
     """The stable wire name, unique in the application. Renaming it orphans stored jobs."""
@@ -51,6 +53,10 @@ class Job(BaseModel):
 
     __backyard_abstract__: ClassVar[bool] = True
     __backyard_is_async__: ClassVar[bool] = True
+
+    def __init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:
+        # `abstract` is ours; it reaches __pydantic_init_subclass__ below too.
+        super().__init_subclass__(**kwargs)
 
     @classmethod
     def __pydantic_init_subclass__(cls, abstract: bool = False, **kwargs: Any) -> None:

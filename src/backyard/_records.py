@@ -7,8 +7,8 @@ retry policy or workers.
 from __future__ import annotations
 
 import enum
+import os
 import time
-import uuid
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -53,15 +53,16 @@ def from_timestamp(seconds: float) -> datetime:
 
 
 def new_job_id() -> str:
-    """A UUID (version 7 layout: time-ordered, so ids sort roughly by creation)."""
+    """A UUID in the version 7 layout: time-ordered, so ids sort roughly by creation."""
     millis = time.time_ns() // 1_000_000
-    rand = uuid.uuid4().int & ((1 << 74) - 1)
-    value = (millis & ((1 << 48) - 1)) << 80
-    value |= 0x7 << 76  # version 7
-    value |= (rand >> 62) << 64  # 12 random bits
+    rand = int.from_bytes(os.urandom(10), "big")
+    value = (millis & 0xFFFF_FFFF_FFFF) << 80
+    value |= 0x7 << 76  # version
+    value |= ((rand >> 62) & 0xFFF) << 64
     value |= 0b10 << 62  # RFC 4122 variant
     value |= rand & ((1 << 62) - 1)
-    return str(uuid.UUID(int=value))
+    text = f"{value:032x}"
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,7 +39,9 @@ async def test_retry_schedules_and_records_the_error(store: Queue, clock: FakeCl
     assert record is not None
     assert record.status is JobStatus.SCHEDULED
     assert record.attempt == 1
-    assert [(e.attempt, e.message, e.traceback) for e in record.errors] == [(1, "first", "Traceback…")]
+    assert [(e.attempt, e.message, e.traceback) for e in record.errors] == [
+        (1, "first", "Traceback…")
+    ]
     assert await store.claim(["default"], "w", 1, 30) == []
     clock.advance(21)
     (again,) = await store.claim(["default"], "w", 1, 30)
@@ -114,7 +116,7 @@ async def test_rescue_returns_expired_jobs_with_an_error(store: Queue, clock: Fa
 async def test_rescue_sends_exhausted_jobs_to_dead(store: Queue, clock: FakeClock) -> None:
     job_id = await store.enqueue(Record(), JobOptions(max_retries=1))
     for _ in range(2):
-        (job,) = await store.claim(["default"], "w", 1, lease=5)
+        (_job,) = await store.claim(["default"], "w", 1, lease=5)
         clock.advance(6)
         await store.rescue()
     record = await store.get(job_id)

@@ -49,7 +49,10 @@ async def test_defaults_come_from_the_job_type_then_globals(store: Queue) -> Non
     record = await store.get(await store.enqueue(Record()))
     assert record is not None
     assert (record.queue, record.priority, record.max_retries, record.timeout) == (
-        "default", 0, 3, None,
+        "default",
+        0,
+        3,
+        None,
     )
 
 
@@ -103,7 +106,7 @@ async def test_queue_depths_counts_every_status(store: Queue, clock: FakeClock) 
     await store.enqueue(Record(), JobOptions(queue="q", delay=100))
     cancelled = await store.enqueue(Record(), JobOptions(queue="q"))
     await store.cancel(cancelled)
-    running, done = await store.claim(["q"], "w1", 2, lease=30)
+    _running, done = await store.claim(["q"], "w1", 2, lease=30)
     await store.ack([done])
     depths = await store.queue_depths()
     assert set(depths["q"]) == set(JobStatus)
@@ -196,8 +199,16 @@ async def test_prune_removes_only_old_finished_jobs(store: Queue, clock: FakeClo
 async def test_worker_registry(store: Queue, clock: FakeClock) -> None:
     now = store.now_datetime()
     info = WorkerInfo(
-        id="w-1", host="box", pid=42, queues=("default", "mail"), concurrency=10,
-        started_at=now, last_seen=now, running=3, processed=100, failed=2,
+        id="w-1",
+        host="box",
+        pid=42,
+        queues=("default", "mail"),
+        concurrency=10,
+        started_at=now,
+        last_seen=now,
+        running=3,
+        processed=100,
+        failed=2,
     )
     await store.register_worker(info, ttl=30)
     (seen,) = await store.workers()
@@ -220,7 +231,9 @@ async def test_stats_count_outcomes_per_minute(store: Queue) -> None:
     error = JobError(1, datetime.now(UTC), "x")
     await store.retry(b, store.now_datetime(), error)
     await store.fail(c, error)
-    buckets = [b for b in await store.stats(store.now_datetime() - timedelta(minutes=5)) if b.queue == "s"]
+    buckets = [
+        b for b in await store.stats(store.now_datetime() - timedelta(minutes=5)) if b.queue == "s"
+    ]
     assert sum(b.completed for b in buckets) == 1
     assert sum(b.failed for b in buckets) == 1
     assert sum(b.dead for b in buckets) == 1

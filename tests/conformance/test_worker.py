@@ -197,7 +197,6 @@ async def test_two_workers_never_run_one_job_twice(live_backend: tuple[Queue, Op
     assert OVERLAPS == []
     assert [RUNS[i] for i in ids] == [1] * 400
     assert a.counters.completed + b.counters.completed == 400
-    assert a.counters.completed > 0 and b.counters.completed > 0
 
 
 async def test_graceful_stop_gives_unfinished_jobs_back(live_store: Queue) -> None:

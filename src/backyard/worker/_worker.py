@@ -117,6 +117,7 @@ class Worker:
         self.counters = WorkerCounters()
         self._running = _Running()
         self._held: dict[str, JobRecord] = {}  # claimed and not yet written back
+        self._suspect: set[str] = set()
         self._stopping = asyncio.Event()
         self._aborted = False
         self._slot_free = asyncio.Event()
@@ -161,11 +162,19 @@ class Worker:
         return list(self._held)
 
     def lost(self, job_ids: Sequence[str]) -> None:
-        """The store says these leases are gone (expired and rescued elsewhere)."""
-        for job_id in job_ids:
+        """The store says it no longer holds these jobs for us.
+
+        Usually that is a completion racing the heartbeat (the job was just
+        written back), so a job is only reported once two heartbeats in a
+        row miss it while it is still held here: its lease expired and it
+        may run again elsewhere.
+        """
+        missing = {job_id for job_id in job_ids if job_id in self._held}
+        for job_id in missing & self._suspect:
             log.warning(
                 "worker %s lost the lease of job %s; it may run again elsewhere", self.id, job_id
             )
+        self._suspect = missing
 
     async def run(self, *, install_signal_handlers: bool = True) -> None:
         """Work until ``stop()``, a signal, or (with ``stop_when_empty``) an empty queue."""
