@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 # Reinstall when pyproject.toml changes.
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test lint typecheck pytest bench bench-sqlite clean
+.PHONY: demo test lint typecheck pytest bench bench-sqlite chaos clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,3 +39,7 @@ bench: bench-sqlite
 
 clean:
 	rm -rf $(VENV) .bench .pytest_cache .mypy_cache .ruff_cache
+
+# The long fault-injection run on every backend (figures: docs/reliability.md).
+chaos: $(STAMP)
+	$(BIN)/python -m tests.chaos.harness --backend all --jobs 20000 --duration 120

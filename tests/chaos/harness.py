@@ -1,0 +1,436 @@
+"""Fault injection: run real workers while killing them, cutting their connections
+and restarting their database, feed them bad input, and count what was lost.
+
+    python -m tests.chaos.harness --backend sqlite --jobs 20000 --duration 120
+    make chaos          # the long run on every backend
+
+What it does, per backend:
+
+1. enqueues a known set of well-behaved jobs, each of which records its run
+   in a separate ledger (tests/chaos/jobs.py);
+2. runs several worker processes while a fault loop, every second or two,
+   kills one with SIGKILL (and starts a replacement), stops one with SIGTERM
+   (the graceful path), or does something to the backend itself (see each
+   Target's ``faults``); the first rounds also inject poison: payloads that do
+   not decode, unknown job names, jobs that hang past their timeout, jobs
+   that raise, jobs that exit their process;
+3. stops the faults, lets the workers drain the queue, stops them, and
+   reports: enqueued, completed, dead (only poisoned jobs may be, each with a
+   readable error), lost (must be 0), ran more than once (allowed only when
+   the earlier run's worker died before recording it: the job carries a
+   "lease expired" error for that attempt), and stuck in running (must be 0).
+
+Every loop is bounded in count and time, the harness stops itself, and it
+touches only 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+from backyard import EnqueueRequest, JobOptions, JobRecord, JobStatus, Queue, connect
+
+from .jobs import LEDGER_ENV, ExitsProcess, Hangs, Raises, Work, open_ledger
+from .worker import LEASE
+
+ROOT = Path(__file__).resolve().parents[2]
+QUEUE = "chaos"
+T = TypeVar("T")
+Fault = Callable[[], Awaitable[str]]
+
+
+# -- targets: one per backend ------------------------------------------------------
+
+
+class Target:
+    """A backend under test: where its store is, and the faults only it can suffer."""
+
+    name = "?"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @property
+    def url(self) -> str:
+        raise NotImplementedError
+
+    async def setup(self) -> None:
+        pass
+
+    async def teardown(self) -> None:
+        pass
+
+    def faults(self) -> list[Fault]:
+        return []
+
+
+class SQLiteTarget(Target):
+    name = "sqlite"
+
+    @property
+    def url(self) -> str:
+        return f"sqlite:///{self.folder / 'store.db'}?busy_timeout=2"
+
+    def faults(self) -> list[Fault]:
+        return [self.hold_write_lock]
+
+    async def hold_write_lock(self) -> str:
+        """Another process holds the write lock past the workers' busy_timeout."""
+        conn = sqlite3.connect(self.folder / "store.db", isolation_level=None)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            await asyncio.sleep(2.5)
+            conn.execute("ROLLBACK")
+        finally:
+            conn.close()
+        return "held the SQLite write lock for 2.5 s"
+
+
+TARGETS: dict[str, Callable[[Path], Target]] = {"sqlite": SQLiteTarget}
+
+
+# -- the run ----------------------------------------------------------------------
+
+
+@dataclass
+class Report:
+    backend: str
+    enqueued: int = 0
+    poisoned: int = 0
+    completed: int = 0
+    dead: int = 0
+    lost: int = 0
+    stuck: int = 0
+    ran_twice: int = 0
+    ran_twice_unexplained: int = 0
+    good_dead: int = 0
+    poison_wrong: list[str] = field(default_factory=list)
+    faults: Counter[str] = field(default_factory=Counter)
+    worker_deaths: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.lost == 0
+            and self.stuck == 0
+            and self.ran_twice_unexplained == 0
+            and self.good_dead == 0
+            and not self.poison_wrong
+        )
+
+    def lines(self) -> list[str]:
+        verdict = "PASS" if self.ok else "FAIL"
+        out = [
+            f"== chaos run on {self.backend}: {verdict} ({self.seconds:.0f} s)",
+            f"   jobs enqueued            {self.enqueued + self.poisoned:>7}"
+            f"  ({self.enqueued} good, {self.poisoned} poisoned)",
+            f"   completed                {self.completed:>7}",
+            f"   dead                     {self.dead:>7}  (poisoned ones; good jobs dead: {self.good_dead})",
+            f"   lost                     {self.lost:>7}",
+            f"   stuck in running         {self.stuck:>7}",
+            f"   ran more than once       {self.ran_twice:>7}"
+            f"  (worker died before recording: {self.ran_twice - self.ran_twice_unexplained},"
+            f" unexplained: {self.ran_twice_unexplained})",
+            f"   worker processes died    {self.worker_deaths:>7}",
+            "   faults injected          "
+            + ", ".join(f"{name} x{count}" for name, count in sorted(self.faults.items())),
+        ]
+        out += [f"   WRONG poison outcome: {line}" for line in self.poison_wrong[:20]]
+        return out
+
+
+class Workers:
+    """The worker processes, restarted whenever one exits."""
+
+    def __init__(self, url: str, count: int, env: dict[str, str]) -> None:
+        self.url = url
+        self.count = count
+        self.env = env
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.deaths = 0
+
+    def start_one(self) -> None:
+        self.procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "tests.chaos.worker", self.url],
+                cwd=ROOT,
+                env=self.env,
+            )
+        )
+
+    def top_up(self) -> None:
+        alive = []
+        for proc in self.procs:
+            if proc.poll() is None:
+                alive.append(proc)
+            elif proc.returncode not in (0, -signal.SIGKILL, -signal.SIGTERM):
+                self.deaths += 1
+        self.procs = alive
+        while len(self.procs) < self.count:
+            self.start_one()
+
+    def pick(self) -> subprocess.Popen[bytes] | None:
+        alive = [p for p in self.procs if p.poll() is None]
+        return random.choice(alive) if alive else None
+
+    def stop_all(self, timeout: float = 20) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+async def open_store(url: str, attempts: int = 60) -> Queue:
+    """Open the store, waiting out a backend that is restarting."""
+    for attempt in range(attempts):
+        store = connect(url)
+        try:
+            await store.open()
+            return store
+        except Exception:
+            await store.close()
+            if attempt == attempts - 1:
+                raise
+            await asyncio.sleep(0.5)
+    raise AssertionError("unreachable")
+
+
+async def with_retries(action: Callable[[Queue], Awaitable[T]], url: str) -> T:
+    """Run one harness-side store call, reconnecting through faults (bounded)."""
+    for attempt in range(60):
+        store = await open_store(url)
+        try:
+            return await action(store)
+        except Exception:
+            if attempt == 59:
+                raise
+            await asyncio.sleep(0.5)
+        finally:
+            await store.close()
+    raise AssertionError("unreachable")
+
+
+async def inject_poison(store: Queue, round_number: int) -> dict[str, str]:
+    """A few jobs of each poisonous kind; returns their ids and kinds."""
+    kinds: dict[str, str] = {}
+    for i in range(4):
+        job_id = await store.push(
+            EnqueueRequest(
+                name=Work.NAME, payload=f'{{"n": "not-a-number-{round_number}-{i}"}}', queue=QUEUE
+            )
+        )
+        kinds[job_id] = "bad_payload"
+        job_id = await store.push(
+            EnqueueRequest(name="chaos.NoSuchJob", payload="{}", queue=QUEUE, max_retries=3)
+        )
+        kinds[job_id] = "unknown_name"
+    for _ in range(2):
+        job_id = await store.enqueue(Hangs(), JobOptions(queue=QUEUE, timeout=0.2, max_retries=1))
+        kinds[job_id] = "hangs"
+        job_id = await store.enqueue(Raises(), JobOptions(queue=QUEUE, max_retries=2))
+        kinds[job_id] = "raises"
+    job_id = await store.enqueue(ExitsProcess(), JobOptions(queue=QUEUE, max_retries=1))
+    kinds[job_id] = "exits"
+    return kinds
+
+
+async def all_jobs(store: Queue) -> dict[str, JobRecord]:
+    records: dict[str, JobRecord] = {}
+    offset = 0
+    while True:
+        page = await store.list(queue=QUEUE, limit=1000, offset=offset)
+        if not page:
+            return records
+        records.update((r.id, r) for r in page)
+        offset += len(page)
+
+
+async def run(
+    target: Target, jobs: int, duration: float, workers: int, seed: int | None = None
+) -> Report:
+    rng = random.Random(seed)
+    report = Report(backend=target.name)
+    started = time.monotonic()
+    ledger_path = target.folder / "ledger.db"
+    open_ledger(str(ledger_path)).close()
+    env = {**os.environ, LEDGER_ENV: str(ledger_path), "PYTHONPATH": str(ROOT / "src")}
+    await target.setup()
+    pool = Workers(target.url, workers, env)
+    poison: dict[str, str] = {}
+    try:
+        store = await open_store(target.url)
+        try:
+            good_ids: list[str] = []
+            for start in range(0, jobs, 2000):
+                batch = [
+                    Work(n=n, sleep_ms=rng.randint(1, 20))
+                    for n in range(start, min(jobs, start + 2000))
+                ]
+                good_ids += await store.enqueue_many(batch, JobOptions(queue=QUEUE))
+            report.enqueued = len(good_ids)
+            poison.update(await inject_poison(store, 0))
+        finally:
+            await store.close()
+
+        pool.top_up()
+        kinds: list[tuple[str, Fault]] = [
+            ("kill -9 worker", lambda: kill(pool, signal.SIGKILL)),
+            ("SIGTERM worker", lambda: kill(pool, signal.SIGTERM)),
+        ]
+        kinds += [(fault.__name__.replace("_", " "), fault) for fault in target.faults()]
+        deadline = time.monotonic() + duration
+        round_number = 0
+        while time.monotonic() < deadline:
+            await asyncio.sleep(rng.uniform(1.0, 2.5))
+            round_number += 1
+            name, fault = rng.choice(kinds)
+            try:
+                await fault()
+                report.faults[name] += 1
+            except Exception as exc:
+                print(f"chaos: fault {name} failed: {exc}", file=sys.stderr)
+            if round_number <= 3:
+                poison.update(
+                    await with_retries(lambda s, r=round_number: inject_poison(s, r), target.url)
+                )
+            pool.top_up()
+
+        # Drain: no more faults; workers finish what is left, including rescues.
+        drain_deadline = time.monotonic() + 60 + 4 * LEASE
+        while time.monotonic() < drain_deadline:
+            pool.top_up()
+            depths = await with_retries(lambda s: s.queue_depths(), target.url)
+            counts = depths.get(QUEUE, {})
+            waiting = sum(
+                counts.get(s, 0)
+                for s in (JobStatus.AVAILABLE, JobStatus.SCHEDULED, JobStatus.RUNNING)
+            )
+            if not waiting:
+                break
+            await asyncio.sleep(0.5)
+        pool.stop_all()
+        report.worker_deaths = pool.deaths
+        records = await with_retries(all_jobs, target.url)
+    finally:
+        pool.stop_all()
+        await target.teardown()
+
+    judge(report, good_ids, poison, records, ledger_path)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+async def kill(pool: Workers, signum: int) -> str:
+    proc = pool.pick()
+    if proc is None:
+        return "no worker to signal"
+    proc.send_signal(signum)
+    if signum == signal.SIGTERM:
+        try:
+            await asyncio.wait_for(asyncio.to_thread(proc.wait), 15)
+        except TimeoutError:
+            proc.kill()
+    pool.top_up()
+    return f"signal {signum} to {proc.pid}"
+
+
+def judge(
+    report: Report,
+    good_ids: list[str],
+    poison: dict[str, str],
+    records: dict[str, JobRecord],
+    ledger_path: Path,
+) -> None:
+    from .jobs import POISON_MESSAGES
+
+    report.poisoned = len(poison)
+    runs: dict[str, list[int]] = {}
+    conn = sqlite3.connect(ledger_path)
+    for job_id, attempt in conn.execute("SELECT job_id, attempt FROM runs"):
+        runs.setdefault(job_id, []).append(attempt)
+    conn.close()
+
+    for job_id in good_ids:
+        record = records.get(job_id)
+        if record is None or record.status is not JobStatus.COMPLETED:
+            if record is not None and record.status is JobStatus.DEAD:
+                report.good_dead += 1
+            elif record is not None and record.status is JobStatus.RUNNING:
+                report.stuck += 1
+            else:
+                report.lost += 1
+            continue
+        report.completed += 1
+        if job_id not in runs:
+            report.lost += 1  # completed without ever running: as bad as lost
+            continue
+        attempts = sorted(runs[job_id])
+        if len(attempts) > 1:
+            report.ran_twice += 1
+            expired = {e.attempt for e in record.errors if "lease expired" in e.message}
+            if not set(attempts[:-1]) <= expired:
+                report.ran_twice_unexplained += 1
+    for job_id, kind in poison.items():
+        record = records.get(job_id)
+        expected = POISON_MESSAGES[kind]
+        if record is None:
+            report.poison_wrong.append(f"{kind} {job_id}: missing")
+        elif record.status is not JobStatus.DEAD:
+            if record.status is JobStatus.RUNNING:
+                report.stuck += 1
+            report.poison_wrong.append(f"{kind} {job_id}: {record.status.value}, expected dead")
+        # A poisoned job's worker may also have been killed under it (a fault,
+        # or an ExitsProcess job in the same process): "lease expired" then
+        # stands beside, or instead of, its own error.
+        elif not all(expected in e.message or "lease expired" in e.message for e in record.errors):
+            last = record.last_error.message if record.last_error else "no error recorded"
+            report.poison_wrong.append(f"{kind} {job_id}: error {last!r} lacks {expected!r}")
+        else:
+            report.dead += 1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backend", choices=[*TARGETS, "all"], default="all")
+    parser.add_argument("--jobs", type=int, default=20_000)
+    parser.add_argument("--duration", type=float, default=120, help="seconds of faults")
+    parser.add_argument("--workers", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=None)
+    args = parser.parse_args()
+    names = list(TARGETS) if args.backend == "all" else [args.backend]
+    failed = False
+    for name in names:
+        with tempfile.TemporaryDirectory(prefix=f"backyard-chaos-{name}-") as tmp:
+            report = asyncio.run(
+                run(TARGETS[name](Path(tmp)), args.jobs, args.duration, args.workers, args.seed)
+            )
+        print("\n".join(report.lines()), flush=True)
+        failed |= not report.ok
+    raise SystemExit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
