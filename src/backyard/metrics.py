@@ -145,9 +145,7 @@ class WorkerMetrics:
             Verdict.DEAD: self.dead,
         }[outcome.verdict]
         counter.labels(job.queue, job.name).inc()
-        self.duration.labels(job.queue, job.name, outcome.verdict.value).observe(
-            outcome.duration
-        )
+        self.duration.labels(job.queue, job.name, outcome.verdict.value).observe(outcome.duration)
 
 
 _hooks: dict[int, WorkerMetrics] = {}
@@ -266,7 +264,9 @@ async def oldest_waiting_ages(
         waiting = counts.get(JobStatus.AVAILABLE, 0)
         if not waiting:
             continue
-        found = await store.list(queue=queue, status=JobStatus.AVAILABLE, limit=1, offset=waiting - 1)
+        found = await store.list(
+            queue=queue, status=JobStatus.AVAILABLE, limit=1, offset=waiting - 1
+        )
         if not found:
             # Claimed between the two reads: the next oldest is newer still.
             found = await store.list(queue=queue, status=JobStatus.AVAILABLE, limit=1)
@@ -340,7 +340,8 @@ async def store_metrics(store: Queue) -> bytes:
     )
     slots.add_metric((), sum(worker.concurrency for worker in workers))
     running = GaugeMetricFamily(
-        "backyard_worker_running_jobs", "Jobs the live workers reported running at their last heartbeat."
+        "backyard_worker_running_jobs",
+        "Jobs the live workers reported running at their last heartbeat.",
     )
     running.add_metric((), sum(worker.running for worker in workers))
 

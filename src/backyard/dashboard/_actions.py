@@ -37,8 +37,7 @@ def action(body: ActionBody) -> Callable[[Request], Awaitable[Response]]:
         if not dash.csrf.check(request, form):
             raise HTTPException(
                 403,
-                "The form's security token is missing or stale. "
-                "Reload the page and try again.",
+                "The form's security token is missing or stale. Reload the page and try again.",
             )
         notice = await body(request, await dash.store(), form)
         response = RedirectResponse(next_page(request, form), status_code=303)

@@ -146,8 +146,5 @@ def draw_chart(
                 h = max(1.0, count * scale)
                 top -= h
                 segments.append(Segment(kind, round(top, 2), round(h, 2)))
-        bars.append(
-            Bar(from_timestamp(minute), round(index * slot + 1, 2), outcomes, segments)
-        )
+        bars.append(Bar(from_timestamp(minute), round(index * slot + 1, 2), outcomes, segments))
     return Chart(bars=bars, peak=peak, width=width, height=height, bar_width=round(bar_width, 2))
-

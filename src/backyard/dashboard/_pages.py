@@ -51,9 +51,7 @@ def status_filter(request: Request) -> JobStatus | None:
         raise HTTPException(400, f"unknown status {value!r}") from None
 
 
-async def list_page(
-    request: Request, status: JobStatus | None, queue: str | None
-) -> Page:
+async def list_page(request: Request, status: JobStatus | None, queue: str | None) -> Page:
     dash = dashboard_of(request)
     store = await dash.store()
     number = page_number(request)
