@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import random
 import time
+from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import uvicorn
@@ -128,33 +129,37 @@ async def produce(store: Queue, rate: float, rng: random.Random) -> None:
         await asyncio.sleep(rng.uniform(0.5, 1.5))
 
 
+QUEUES = ("default", "mail", "reports", "imports")
+
+
+@contextlib.asynccontextmanager
+async def traffic(store: Queue, rate: float) -> AsyncIterator[Worker]:
+    """A producer and a worker running on ``store`` while the block runs."""
+    worker = Worker(store, queues=QUEUES, concurrency=8, poll_interval=0.2)
+    producer = asyncio.create_task(produce(store, rate, random.Random()))
+    working = asyncio.create_task(worker.run(install_signal_handlers=False))
+    try:
+        yield worker
+    finally:
+        producer.cancel()
+        worker.stop()
+        with contextlib.suppress(asyncio.CancelledError):
+            await producer
+        await working
+
+
 async def run(url: str, host: str, port: int, rate: float) -> None:
-    async with connect(url) as store:
-        worker = Worker(
-            store,
-            queues=["default", "mail", "reports", "imports"],
-            concurrency=8,
-            poll_interval=0.2,
-        )
-        # uvicorn owns Ctrl-C; the worker is stopped when the server returns.
+    async with connect(url) as store, traffic(store, rate):
+        # uvicorn owns Ctrl-C; the traffic stops when the server returns.
         server = uvicorn.Server(
             uvicorn.Config(create_app(store), host=host, port=port, log_level="warning")
         )
-        producer = asyncio.create_task(produce(store, rate, random.Random()))
-        working = asyncio.create_task(worker.run(install_signal_handlers=False))
         print(f"backyard dashboard demo on {store!r}: open http://{host}:{port}  (Ctrl-C stops)")
         print(
             f"PublishReport jobs die during a simulated {OUTAGE_SECONDS:.0f} s outage; "
             "retry them from the Dead page after it."
         )
-        try:
-            await server.serve()
-        finally:
-            producer.cancel()
-            worker.stop()
-            with contextlib.suppress(asyncio.CancelledError):
-                await producer
-            await working
+        await server.serve()
 
 
 def main() -> None:
