@@ -47,7 +47,7 @@ from prometheus_client.registry import Collector
 
 from ._queue import Queue
 from ._records import EnqueueRequest, JobStatus, to_timestamp
-from .worker._outcome import Outcome, Verdict
+from .worker import Outcome, Verdict
 
 if TYPE_CHECKING:
     from ._records import JobRecord
@@ -148,8 +148,11 @@ class WorkerMetrics:
         self.duration.labels(job.queue, job.name, outcome.verdict.value).observe(outcome.duration)
 
 
-_hooks: dict[int, WorkerMetrics] = {}
-_hooks_lock = threading.Lock()
+# Keyed by the registry object itself (weakly), not id(): a collected
+# registry's id can be reused by a new one.
+_hooks: weakref.WeakKeyDictionary[CollectorRegistry, WorkerMetrics] = weakref.WeakKeyDictionary()
+_enqueued: weakref.WeakKeyDictionary[CollectorRegistry, Counter] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
 
 
 def worker_metrics_hook(registry: CollectorRegistry | None = None) -> WorkerMetrics:
@@ -159,10 +162,10 @@ def worker_metrics_hook(registry: CollectorRegistry | None = None) -> WorkerMetr
     share one set of counters. Pass it to ``Worker(..., hooks=[...])``.
     """
     registry = REGISTRY if registry is None else registry
-    with _hooks_lock:
-        hook = _hooks.get(id(registry))
+    with _lock:
+        hook = _hooks.get(registry)
         if hook is None:
-            hook = _hooks[id(registry)] = WorkerMetrics(registry)
+            hook = _hooks[registry] = WorkerMetrics(registry)
         return hook
 
 
@@ -227,14 +230,11 @@ def instrument_enqueue(store: Queue, registry: CollectorRegistry | None = None) 
     return store
 
 
-_enqueued: dict[int, Counter] = {}
-
-
 def _enqueued_counter(registry: CollectorRegistry) -> Counter:
-    with _hooks_lock:
-        counter = _enqueued.get(id(registry))
+    with _lock:
+        counter = _enqueued.get(registry)
         if counter is None:
-            counter = _enqueued[id(registry)] = Counter(
+            counter = _enqueued[registry] = Counter(
                 "backyard_jobs_enqueued",
                 "Jobs enqueued through this process's store.",
                 ("queue", "job"),

@@ -42,10 +42,6 @@ class QueueSummary:
     recent: Outcomes = field(default_factory=Outcomes)
     oldest_wait: float | None = None  # seconds the oldest due job has waited
 
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
 
 @dataclass(slots=True)
 class Segment:

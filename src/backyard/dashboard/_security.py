@@ -123,7 +123,6 @@ class Csrf:
 
     COOKIE = "backyard_csrf"
     FIELD = "csrf_token"
-    HEADER = "x-csrf-token"
 
     def __init__(self, signer: Signer) -> None:
         self._signer = signer
@@ -151,7 +150,7 @@ class Csrf:
     def check(self, request: Request, form: Mapping[str, object]) -> bool:
         """Whether a POST carries the cookie and the same, validly signed, token."""
         cookie = request.cookies.get(self.COOKIE, "")
-        submitted = form.get(self.FIELD) or request.headers.get(self.HEADER, "")
+        submitted = form.get(self.FIELD)
         if not cookie or not isinstance(submitted, str):
             return False
         return constant_time_equal(cookie, submitted) and self._valid(cookie, request)
