@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextlib
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self
@@ -88,15 +89,22 @@ class _Wakeup:
 
     async def wait(self, timeout: float) -> bool:
         """Wait up to ``timeout`` seconds for a notify; True if one came."""
+        with self.listening() as event:
+            try:
+                async with asyncio.timeout(timeout):
+                    await event.wait()
+                return True
+            except TimeoutError:
+                return False
+
+    @contextlib.contextmanager
+    def listening(self) -> Iterator[asyncio.Event]:
+        """An event set by the next notify, for callers that poll something else too."""
         entry = (asyncio.get_running_loop(), asyncio.Event())
         with self._lock:
             self._waiters.add(entry)
         try:
-            async with asyncio.timeout(timeout):
-                await entry[1].wait()
-            return True
-        except TimeoutError:
-            return False
+            yield entry[1]
         finally:
             with self._lock:
                 self._waiters.discard(entry)

@@ -279,21 +279,35 @@ async def run(
     pool = Workers(target.url, workers, env)
     poison: dict[str, str] = {}
     try:
+        # A fifth of the jobs wait at the start; the rest arrive while the
+        # faults happen, so workers are busy through the whole fault window.
+        good_ids: list[str] = []
+        upfront = jobs // 5
+        batches = [
+            [Work(n=n, sleep_ms=rng.randint(1, 20)) for n in range(start, min(jobs, start + 500))]
+            for start in range(0, jobs, 500)
+        ]
+        first = [job for batch in batches[: max(1, upfront // 500)] for job in batch]
+        later = batches[max(1, upfront // 500) :]
         store = await open_store(target.url)
         try:
-            good_ids: list[str] = []
-            for start in range(0, jobs, 2000):
-                batch = [
-                    Work(n=n, sleep_ms=rng.randint(1, 20))
-                    for n in range(start, min(jobs, start + 2000))
-                ]
-                good_ids += await store.enqueue_many(batch, JobOptions(queue=QUEUE))
-            report.enqueued = len(good_ids)
+            good_ids += await store.enqueue_many(first, JobOptions(queue=QUEUE))
             poison.update(await inject_poison(store, 0))
         finally:
             await store.close()
 
+        async def produce() -> None:
+            pause = duration * 0.8 / max(1, len(later))
+            for batch in later:
+                await asyncio.sleep(pause)
+                good_ids.extend(
+                    await with_retries(
+                        lambda s, b=batch: s.enqueue_many(b, JobOptions(queue=QUEUE)), target.url
+                    )
+                )
+
         pool.top_up()
+        producer = asyncio.create_task(produce())
         kinds: list[tuple[str, Fault]] = [
             ("kill -9 worker", lambda: kill(pool, signal.SIGKILL)),
             ("SIGTERM worker", lambda: kill(pool, signal.SIGTERM)),
@@ -315,6 +329,8 @@ async def run(
                     await with_retries(lambda s, r=round_number: inject_poison(s, r), target.url)
                 )
             pool.top_up()
+        await producer
+        report.enqueued = len(good_ids)
 
         # Drain: no more faults; workers finish what is left, including rescues.
         drain_deadline = time.monotonic() + 60 + 4 * LEASE

@@ -1,3 +1,10 @@
 """Imports every command module so each registers itself on ``cli``."""
 
-from . import dashboard  # noqa: F401
+from . import (
+    dashboard,  # noqa: F401
+    enqueue,  # noqa: F401
+    jobs,  # noqa: F401
+    prune,  # noqa: F401
+    status,  # noqa: F401
+    worker,  # noqa: F401
+)

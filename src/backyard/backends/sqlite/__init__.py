@@ -52,7 +52,11 @@ SCHEMA_VERSION = max(int(n) for n in MIGRATIONS)
 MIN_SQLITE = (3, 35, 0)  # RETURNING, UPDATE ... FROM, ->>
 # How often an idle worker checks for commits by other processes. The check
 # reads a counter in shared memory (PRAGMA data_version), not the database.
+# After a second with no change it checks less often, to cost less while
+# nothing happens.
 WAKE_INTERVAL = 0.002
+QUIET_WAKE_INTERVAL = 0.005
+QUIET_AFTER = 1.0
 
 _STATUS = {status.value: status for status in JobStatus}
 _SYNCHRONOUS = ("off", "normal", "full", "extra")
@@ -88,6 +92,7 @@ class SQLiteQueue(Queue):
         self._conn: sqlite3.Connection | None = None
         self._watch: sqlite3.Connection | None = None  # event-loop thread only
         self._data_version = 0
+        self._last_change = 0.0  # loop time of the last data_version change
 
     # -- plumbing -----------------------------------------------------------
 
@@ -237,19 +242,25 @@ class SQLiteQueue(Queue):
         if next_run is not None:
             timeout = min(timeout, max(0.0, next_run - self.now()))
         deadline = loop.time() + timeout
-        while True:
-            try:
-                version = self._read_data_version()
-            except sqlite3.Error:
-                version = self._data_version  # a busy moment: look again next tick
-            if version != self._data_version:
-                self._data_version = version
-                return
-            remaining = deadline - loop.time()
-            if remaining <= 0:
-                return
-            if await self._wakeup.wait(min(self.wake_interval, remaining)):
-                return
+        with self._wakeup.listening() as pushed:
+            while not pushed.is_set():
+                try:
+                    version = self._read_data_version()
+                except sqlite3.Error:
+                    version = self._data_version  # a busy moment: look again next tick
+                now = loop.time()
+                if version != self._data_version:
+                    self._data_version = version
+                    self._last_change = now
+                    return
+                remaining = deadline - now
+                if remaining <= 0:
+                    return
+                quiet = now - self._last_change > QUIET_AFTER
+                interval = (
+                    max(self.wake_interval, QUIET_WAKE_INTERVAL) if quiet else self.wake_interval
+                )
+                await asyncio.sleep(min(interval, remaining))
 
     def _next_run_at(self, queues: str) -> float | None:
         value: float | None = self._db.execute(SQL["next_run_at"], {"queues": queues}).fetchone()[0]

@@ -1,0 +1,5 @@
+"""``python -m backyard``: the same as the ``backyard`` command."""
+
+from .cli import main
+
+main()
