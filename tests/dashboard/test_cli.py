@@ -33,7 +33,7 @@ def free_port() -> int:
 def dashboard_process(args: list[str], env: dict[str, str]) -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-c", "from backyard.cli import main; main()", *args, "--port", str(port)],
+        [sys.executable, "-m", "backyard", *args, "--port", str(port)],
         env={**os.environ, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
