@@ -19,6 +19,16 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py
 
+dashboard-demo: $(STAMP)
+	$(BIN)/python examples/dashboard_demo.py
+
+# Debian's Chromium for the dashboard's browser test (idempotent; needs root or sudo).
+browser:
+	bash scripts/install-browser.sh
+
+dashboard-screenshots: $(STAMP) browser
+	$(BIN)/python scripts/screenshot.py
+
 test: lint typecheck pytest
 
 lint: $(STAMP)

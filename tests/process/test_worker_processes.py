@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 
@@ -167,3 +168,39 @@ async def test_children_stop_when_the_supervisor_is_killed(setup: Setup) -> None
 
 async def _count_running(setup: Setup, count: int) -> bool:
     return sum(1 for runs in setup.runs().values() if not runs[-1].finished) >= count
+
+
+async def test_each_worker_process_serves_its_own_metrics(setup: Setup) -> None:
+    import socket
+    import urllib.request
+
+    with socket.socket() as probe:  # two free ports in a row are likely above a free one
+        probe.bind(("127.0.0.1", 0))
+        base = probe.getsockname()[1] + 100
+    ids = await setup.store.enqueue_many([Sleepy(seconds=0.05) for _ in range(20)])
+    supervisor = setup.start("--processes", "2", "--metrics-port", str(base), *FAST)
+
+    def scrape(port: int) -> str | None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as reply:
+                return str(reply.read().decode())
+        except OSError:
+            return None
+
+    async def all_done() -> bool:
+        return set(await setup.statuses(ids)) == {JobStatus.COMPLETED}
+
+    await eventually(all_done, "all jobs completed")
+    pages = [
+        await eventually(lambda p=port: asyncio.to_thread(scrape, p), f"metrics on {port}")
+        for port in (base, base + 1)
+    ]
+    completed = 0.0
+    for page in pages:
+        assert "backyard_job_duration_seconds_bucket" in page
+        for line in page.splitlines():
+            if line.startswith("backyard_jobs_completed_total{"):
+                completed += float(line.rsplit(" ", 1)[1])
+    assert completed == 20
+    supervisor.signal(signal.SIGTERM)
+    assert await supervisor.exit_code() == 0, supervisor.log

@@ -13,8 +13,8 @@ import click
 
 from .._connect import URL_ENV, connect
 from .._job import registry
-from ..worker import Worker
-from ..worker._supervisor import Supervisor, watch_supervisor
+from ..worker import Worker, WorkerHook
+from ..worker._supervisor import SLOT_ENV, Supervisor, watch_supervisor
 from ._app import Settings, cli, fail, import_modules, run_async
 from ._logging import FORMATS, LEVELS, configure_logging
 from ._params import Duration, split_queues
@@ -33,6 +33,7 @@ class WorkerOptions:
     stop_when_empty: bool
     log_level: str
     log_format: str
+    metrics_port: int | None
 
 
 @cli.command()
@@ -111,6 +112,14 @@ class WorkerOptions:
     show_default=True,
     help="text: one readable line per record; json: one JSON object per line.",
 )
+@click.option(
+    "--metrics-port",
+    type=click.IntRange(min=0, max=65535),
+    default=None,
+    metavar="PORT",
+    help="Serve Prometheus metrics at http://0.0.0.0:PORT/metrics (needs backyard[dashboard]). "
+    "With --processes N, process i serves on PORT+i.",
+)
 # Set by the supervisor on the children it starts (see worker/_supervisor.py).
 @click.option("--supervisor-pid", type=int, default=None, hidden=True)
 @click.pass_obj
@@ -127,6 +136,7 @@ def worker(
     stop_when_empty: bool,
     log_level: str,
     log_format: str,
+    metrics_port: int | None,
     supervisor_pid: int | None,
 ) -> None:
     """Run jobs from the job classes defined in MODULE(s).
@@ -153,6 +163,7 @@ def worker(
         stop_when_empty=stop_when_empty,
         log_level=log_level.lower(),
         log_format=log_format,
+        metrics_port=metrics_port,
     )
     configure_logging(options.log_level, options.log_format)
     import_modules(modules)
@@ -179,6 +190,7 @@ def worker(
 
 @run_async
 async def _work(settings: Settings, options: WorkerOptions, supervisor_pid: int | None) -> None:
+    hooks = _metrics_hooks(options.metrics_port)
     async with connect(settings.url) as store:
         worker = Worker(
             store,
@@ -189,6 +201,7 @@ async def _work(settings: Settings, options: WorkerOptions, supervisor_pid: int 
             shutdown_grace=options.shutdown_grace,
             prune_after=options.prune_after,
             stop_when_empty=options.stop_when_empty,
+            hooks=hooks,
         )
         watcher = None
         if supervisor_pid is not None:
@@ -198,6 +211,25 @@ async def _work(settings: Settings, options: WorkerOptions, supervisor_pid: int 
         finally:
             if watcher is not None:
                 watcher.cancel()
+
+
+def _metrics_hooks(base_port: int | None) -> list[WorkerHook]:
+    """Start this process's metrics endpoint, if asked; the hook that feeds it."""
+    if base_port is None:
+        return []
+    try:
+        from ..metrics import start_metrics_server, worker_metrics_hook
+    except ImportError as exc:
+        fail(
+            f"--metrics-port needs prometheus-client ({exc.name}): pip install 'backyard[dashboard]'"
+        )
+    port = base_port + int(os.environ.get(SLOT_ENV, "1")) - 1 if base_port else 0
+    try:
+        server = start_metrics_server(port)
+    except OSError as exc:
+        fail(f"cannot serve metrics on port {port}: {exc.strerror or exc}")
+    log.info("metrics at http://0.0.0.0:%d/metrics", server.server_port)
+    return [worker_metrics_hook()]
 
 
 @run_async
@@ -242,4 +274,6 @@ def _child_command(modules: tuple[str, ...], options: WorkerOptions) -> list[str
     ]
     if options.stop_when_empty:
         command.append("--stop-when-empty")
+    if options.metrics_port is not None:
+        command += ["--metrics-port", str(options.metrics_port)]
     return command

@@ -47,6 +47,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ._worker import Worker
 
+# Tells a child which slot it fills (1..N), e.g. to pick its metrics port.
+SLOT_ENV = "BACKYARD_WORKER_SLOT"
+
 log = logging.getLogger("backyard.supervisor")
 
 #: Exit codes that mean a child stopped the way it was asked to.
@@ -204,7 +207,7 @@ class Supervisor:
         try:
             process = await asyncio.create_subprocess_exec(
                 *self.command,
-                env=self.env,
+                env={**(self.env or os.environ), SLOT_ENV: str(slot)},
                 stdin=asyncio.subprocess.DEVNULL,
                 process_group=0,  # see the module docstring: signals come from us only
             )
