@@ -45,18 +45,35 @@ def build_request(
     job: Job, options: JobOptions | None = None, now: datetime | None = None
 ) -> EnqueueRequest:
     """Resolve a job's options (enqueue-time over type defaults over global ones)."""
-    resolved = type(job).options()
+    return _request_factory(type(job), options, now)(job)
+
+
+def _request_factory(
+    cls: type[Job], options: JobOptions | None, now: datetime | None
+) -> Callable[[Job], EnqueueRequest]:
+    """Resolve the options of one job type once; the result builds a request per job."""
+    resolved = cls.options()
     if options is not None:
         resolved = options.merged_over(resolved)
-    return EnqueueRequest(
-        name=job.NAME,
-        payload=job.encode(),
-        queue=resolved.resolved_queue,
-        priority=resolved.resolved_priority,
-        max_retries=resolved.resolved_max_retries,
-        run_at=resolved.run_at(now),
-        timeout=resolved.timeout_seconds,
-    )
+    name = cls.NAME
+    queue = resolved.resolved_queue
+    priority = resolved.resolved_priority
+    max_retries = resolved.resolved_max_retries
+    run_at = resolved.run_at(now)
+    timeout = resolved.timeout_seconds
+
+    def build(job: Job) -> EnqueueRequest:
+        return EnqueueRequest(
+            name=name,
+            payload=job.encode(),
+            queue=queue,
+            priority=priority,
+            max_retries=max_retries,
+            run_at=run_at,
+            timeout=timeout,
+        )
+
+    return build
 
 
 class _Wakeup:
@@ -183,7 +200,14 @@ class Queue(ABC):
     ) -> list[str]:
         """Store many jobs in one round trip where the backend allows; returns their ids."""
         now = self.now_datetime()
-        requests = [build_request(job, options, now) for job in jobs]
+        factories: dict[type[Job], Callable[[Job], EnqueueRequest]] = {}
+        requests = []
+        for job in jobs:
+            cls = type(job)
+            build = factories.get(cls)
+            if build is None:
+                build = factories[cls] = _request_factory(cls, options, now)
+            requests.append(build(job))
         if not requests:
             return []
         ids = await self.push_many(requests)
