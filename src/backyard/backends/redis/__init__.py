@@ -256,24 +256,10 @@ class RedisQueue(Queue):
 
     # -- pushing ----------------------------------------------------------
 
-    def _fields(self, request: EnqueueRequest, now: str) -> list[str]:
-        run_at = now if request.run_at is None else ts(to_timestamp(request.run_at))
-        return [
-            request.id,
-            request.name,
-            request.queue,
-            request.payload,
-            str(request.priority),
-            str(request.max_retries),
-            run_at,
-            "" if request.timeout is None else ts(request.timeout),
-        ]
-
     @_redis_errors
     async def push(self, request: EnqueueRequest) -> str:
         now = ts(self.now())
-        reply = await self._run("push", now, "", 1, *self._fields(request, now))
-        _check_push(reply)
+        _check_push(await self._run("push", now, "", _jobs_json([request], now)))
         return request.id
 
     @_redis_errors
@@ -285,8 +271,7 @@ class RedisQueue(Queue):
             return []
         now = ts(self.now())
         if len(requests) <= PUSH_CHUNK:
-            fields = [f for r in requests for f in self._fields(r, now)]
-            _check_push(await self._run("push", now, "", len(requests), *fields))
+            _check_push(await self._run("push", now, "", _jobs_json(requests, now)))
             return ids
         # Too big for one script call: the chunks run in one MULTI, after a
         # check that sets a guard key if any id is taken, so either every
@@ -297,9 +282,8 @@ class RedisQueue(Queue):
         async with self.client.pipeline(transaction=True) as pipe:
             pipe.eval(sources["push_check"], 0, self.prefix, now, guard, *ids)
             for start in range(0, len(requests), PUSH_CHUNK):
-                chunk = requests[start : start + PUSH_CHUNK]
-                fields = [f for r in chunk for f in self._fields(r, now)]
-                pipe.eval(sources["push"], 0, self.prefix, now, guard, len(chunk), *fields)
+                jobs = _jobs_json(requests[start : start + PUSH_CHUNK], now)
+                pipe.eval(sources["push"], 0, self.prefix, now, guard, jobs)
             pipe.delete(guard)
             results = await pipe.execute()
         if results[0]:
@@ -636,6 +620,27 @@ class RedisQueue(Queue):
             # claim (and back off if storage is really down) after a pause.
             log.debug("waiting for work on Redis failed: %s", exc)
             await asyncio.sleep(min(wait, 0.1))
+
+
+def _jobs_json(requests: Sequence[EnqueueRequest], now: str) -> str:
+    """push.lua's argument: every field a string, so nothing is lost to Lua's numbers."""
+    return json.dumps(
+        [
+            [
+                r.id,
+                r.name,
+                r.queue,
+                r.payload,
+                str(r.priority),
+                str(r.max_retries),
+                now if r.run_at is None else ts(to_timestamp(r.run_at)),
+                "" if r.timeout is None else ts(r.timeout),
+            ]
+            for r in requests
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
 
 
 def _check_push(reply: Any) -> None:

@@ -32,10 +32,14 @@ local function int_str(n) return string.format('%d', n) end
 -- a fixed-width run_at (microseconds) and then the enqueue sequence number
 -- in front of the id give the contract's order exactly, with no float
 -- rounding (a double could not hold priority, run_at and seq in one score).
-local function ready_member(run_at, seq, id)
+local function run_at_part(run_at)
   local micros = math.floor(tonumber(run_at) * 1000000 + 0.5)
   if micros < 0 then micros = 0 elseif micros > MAX_EXACT then micros = MAX_EXACT end
-  return string.format('%016d%016d', micros, tonumber(seq)) .. id
+  return string.format('%016d', micros)
+end
+
+local function ready_member(run_at, seq, id)
+  return run_at_part(run_at) .. string.format('%016d', tonumber(seq)) .. id
 end
 
 local function id_of_member(member) return string.sub(member, 33) end
