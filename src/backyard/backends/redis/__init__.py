@@ -166,6 +166,11 @@ class RedisQueue(Queue):
         self._next_due: dict[tuple[str, ...], float | None] = {}
         s = self._settings
         self._ttl_args = (ts(s.completed_ttl), ts(s.dead_ttl), ts(s.cancelled_ttl))
+        self._retention = {
+            JobStatus.COMPLETED: s.completed_ttl,
+            JobStatus.DEAD: s.dead_ttl,
+            JobStatus.CANCELLED: s.cancelled_ttl,
+        }
 
     # -- life cycle -------------------------------------------------------
 
@@ -396,7 +401,17 @@ class RedisQueue(Queue):
     @_redis_errors
     async def get(self, job_id: str) -> JobRecord | None:
         data = cast(dict[str, str], await self.client.hgetall(self._key("job", job_id)))
-        return record_from_hash(job_id, data, self.now()) if data else None
+        if not data:
+            return None
+        now = self.now()
+        record = record_from_hash(job_id, data, now)
+        return None if self._past_retention(record, now) else record
+
+    def _past_retention(self, record: JobRecord, now: float) -> bool:
+        """Finished longer ago than its retention (not yet swept, or the clocks differ)."""
+        ttl = self._retention.get(record.status, 0.0)
+        finished = record.finished_at
+        return bool(ttl) and finished is not None and finished.timestamp() + ttl < now
 
     @_redis_errors
     async def list(
@@ -445,6 +460,8 @@ class RedisQueue(Queue):
                     seen.add(job_id)
                     record = record_from_hash(job_id, data, now)
                     if status is not None and record.status is not status:
+                        continue
+                    if self._past_retention(record, now):
                         continue
                     if skip:
                         skip -= 1

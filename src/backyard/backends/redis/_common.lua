@@ -109,6 +109,21 @@ local function forget_finished(queue, status, cutoff, limit)
   return #ids
 end
 
+-- Finished jobs whose hash Redis already expired (its clock ahead of the
+-- client's): they are the oldest entries, so look at the front only.
+local function forget_vanished(queue, status, limit)
+  local key = finished_key(status, queue)
+  local gone = {}
+  for _, id in ipairs(redis.call('zrange', key, 0, limit - 1)) do
+    if redis.call('exists', job_key(id)) == 1 then break end
+    gone[#gone + 1] = id
+  end
+  if #gone == 0 then return 0 end
+  redis.call('zrem', key, unpack(gone))
+  redis.call('zrem', status_key(status, queue), unpack(gone))
+  return #gone
+end
+
 -- Retention, enforced on the client's clock: Redis drops the job hashes on
 -- its own clock (EXPIRE); this drops their ids from the indexes so that list
 -- and queue_depths never count them.
@@ -116,4 +131,5 @@ local function sweep(queue, status, ttl, limit)
   ttl = tonumber(ttl)
   if ttl <= 0 then return 0 end
   return forget_finished(queue, status, string.format('%.6f', now - ttl), limit)
+    + forget_vanished(queue, status, limit)
 end
