@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -95,3 +97,64 @@ async def test_waiting_survives_its_connection_being_killed(make_store: MakeStor
         assert (await producer.get(job_id)).status is JobStatus.COMPLETED  # type: ignore[union-attr]
     finally:
         await stop(worker, task)
+
+
+async def register_waiter(store: object, worker_id: str, capacity: int, ttl_ms: int) -> str:
+    """What an idle worker's wait_for_work does first (see wait_begin.lua)."""
+    token = uuid.uuid4().hex
+    registered = await store._run(  # type: ignore[attr-defined]
+        "wait_begin", repr(time.time()), token, worker_id, "30.0", capacity, ttl_ms, "default"
+    )
+    assert registered == 1
+    return token
+
+
+async def test_handoff_goes_to_a_live_waiter_with_room_only(make_store: MakeStore) -> None:
+    store = await make_store()
+    await register_waiter(store, "ghost", capacity=1, ttl_ms=60_000)
+    first = await store.enqueue(Record(n=1))
+    second = await store.enqueue(Record(n=2))  # the waiter is full now
+    handed = await store.get(first)
+    assert handed is not None and handed.status is JobStatus.RUNNING
+    assert handed.worker_id == "ghost" and handed.lease_expires_at is not None
+    waiting = await store.get(second)
+    assert waiting is not None and waiting.status is JobStatus.AVAILABLE
+
+    # A waiter whose token expired (its worker died while waiting) gets nothing.
+    await store.claim(["default"], "w", 10, 30)  # empties the ready set
+    await register_waiter(store, "dead", capacity=5, ttl_ms=50)
+    await asyncio.sleep(0.1)
+    third = await store.enqueue(Record(n=3))
+    record = await store.get(third)
+    assert record is not None and record.status is JobStatus.AVAILABLE
+
+
+async def test_no_handoff_past_jobs_already_waiting(make_store: MakeStore) -> None:
+    store = await make_store()
+    await register_waiter(store, "ghost", capacity=5, ttl_ms=60_000)
+    older = await store.enqueue_many([Record(n=1), Record(n=2)])  # bulk: never handed off
+    newer = await store.enqueue(Record(n=3))  # not past the two already waiting
+    for job_id in [*older, newer]:
+        record = await store.get(job_id)
+        assert record is not None and record.status is JobStatus.AVAILABLE
+    assert [j.id for j in await store.claim(["default"], "w", 10, 30)] == [*older, newer]
+
+
+async def test_jobs_handed_to_a_worker_that_stops_go_back(make_store: MakeStore) -> None:
+    waiting, producer = await make_store(), await make_store()
+    assert await waiting.claim(["default"], "w1", 5, 30) == []  # as a worker does first
+
+    async def push_when_registered() -> str:
+        while not await producer.client.llen(f"{producer.prefix}waiters:default"):
+            await asyncio.sleep(0.005)
+        return await producer.enqueue(Record())
+
+    pushed = asyncio.create_task(push_when_registered())
+    await waiting.wait_for_work(["default"], POLL)
+    job_id = await pushed
+    record = await producer.get(job_id)
+    assert record is not None and record.status is JobStatus.RUNNING and record.worker_id == "w1"
+    # The worker stops instead of claiming: closing the store gives the job back.
+    await waiting.close()
+    record = await producer.get(job_id)
+    assert record is not None and record.status is JobStatus.AVAILABLE and record.attempt == 0

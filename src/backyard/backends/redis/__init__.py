@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import builtins
+import contextvars
 import functools
 import heapq
 import json
@@ -51,7 +52,7 @@ from ..._records import (
     lease_expired_error,
     to_timestamp,
 )
-from ._codec import error_json, record_from_claim, record_from_hash, ts
+from ._codec import error_json, record_from_claim, record_from_handoff, record_from_hash, ts
 from ._scripts import Scripts
 from ._settings import RedisSettings, Seconds, parse_settings
 
@@ -80,6 +81,14 @@ _STORED = {
     JobStatus.DEAD: ("dead",),
     JobStatus.CANCELLED: ("cancelled",),
 }
+# What the current task's last claim asked for: (queues, worker_id, limit,
+# lease). A worker claims and then waits in the same task, so wait_for_work
+# learns whom it may take a handed-off job for.
+_LAST_CLAIM: contextvars.ContextVar[tuple[tuple[str, ...], str, int, float]] = (
+    contextvars.ContextVar("backyard_redis_last_claim")
+)
+HANDOFF_MARGIN = 5.0  # seconds a waiter token outlives the wait it was made for
+
 _DEPTH_ORDER = (
     JobStatus.SCHEDULED,
     JobStatus.AVAILABLE,
@@ -164,6 +173,8 @@ class RedisQueue(Queue):
         self._client: Redis | None = None
         self._blocking: Redis | None = None  # BLPOP waits, one connection per waiter
         self._next_due: dict[tuple[str, ...], float | None] = {}
+        # Jobs handed to a waiting worker, kept for its next claim (by worker id).
+        self._handed: dict[str, builtins.list[JobRecord]] = {}
         s = self._settings
         self._ttl_args = (ts(s.completed_ttl), ts(s.dead_ttl), ts(s.cancelled_ttl))
         self._retention = {
@@ -214,6 +225,13 @@ class RedisQueue(Queue):
         self._client = client
 
     async def close(self) -> None:
+        handed = [job for jobs in self._handed.values() for job in jobs]
+        self._handed.clear()
+        if handed and self._client is not None:
+            try:  # handed to a worker that stopped before claiming them
+                await self.release(handed)
+            except BackyardError as exc:
+                log.warning("could not give back %d job(s): %s", len(handed), exc)
         client, blocking = self._client, self._blocking
         self._client = self._blocking = None
         for each in (blocking, client):
@@ -306,6 +324,10 @@ class RedisQueue(Queue):
         names = tuple(dict.fromkeys(queues))
         if not names or limit <= 0:
             return []
+        _LAST_CLAIM.set((names, worker_id, limit, lease))
+        handed = self._handed.pop(worker_id, None)
+        if handed:
+            return handed  # claimed for this worker by push.lua while it waited
         now = self.now()
         lease_at = now + lease
         reply = await self._run(
@@ -608,12 +630,16 @@ class RedisQueue(Queue):
     # -- wake-ups ---------------------------------------------------------
 
     async def wait_for_work(self, queues: Sequence[str], timeout: float) -> None:
-        """Block on the queues' signal lists (BLPOP) until a push, or until the
-        earliest scheduled job is due, or ``timeout``.
+        """Block until work may be there: a push, a retry coming due, or ``timeout``.
 
-        Pushes, retries, releases, rescues and requeues leave a signal; a
-        claim that leaves work behind leaves one for the next idle worker.
-        The wait uses its own connection, so it never delays other commands.
+        An idle worker registers a waiter token and blocks (BLPOP, on its own
+        connection) on the token's inbox and on the queues' signal lists. A
+        single push of a due job claims it for the first waiter and puts it
+        in the inbox, so the worker's next ``claim`` returns it without a
+        round trip. Other changes (bulk pushes, retries, releases, rescues,
+        requeues) leave a signal; a claim that leaves work behind leaves one
+        for the next idle worker. The wait ends early when the earliest
+        scheduled job comes due.
         """
         names = tuple(dict.fromkeys(queues))
         wait = timeout
@@ -627,16 +653,54 @@ class RedisQueue(Queue):
                 socket_timeout=None, retry=Retry(ExponentialBackoff(), 0)
             )
         keys = [self._key("signal", q) for q in names]
+        last = _LAST_CLAIM.get(None)
         try:
-            # The client-side deadline guards against a connection that hangs
-            # without closing; BLPOP's own timeout normally ends the wait.
-            async with asyncio.timeout(wait + 5.0):
-                await self._blocking.blpop(keys, timeout=wait)
-        except (RedisError, OSError, TimeoutError) as exc:
+            if last is not None and last[0] == names:
+                await self._wait_for_handoff(names, last[1], last[2], last[3], keys, wait)
+            else:
+                # The client-side deadline guards against a connection that
+                # hangs without closing; BLPOP's own timeout ends the wait.
+                async with asyncio.timeout(wait + HANDOFF_MARGIN):
+                    await self._blocking.blpop(keys, timeout=wait)
+        except (BackyardError, RedisError, OSError, TimeoutError) as exc:
             # Redis restarting or the connection killed: let the caller
             # claim (and back off if storage is really down) after a pause.
             log.debug("waiting for work on Redis failed: %s", exc)
             await asyncio.sleep(min(wait, 0.1))
+
+    async def _wait_for_handoff(
+        self,
+        names: tuple[str, ...],
+        worker_id: str,
+        capacity: int,
+        lease: float,
+        signals: builtins.list[str],
+        wait: float,
+    ) -> None:
+        assert self._blocking is not None
+        token = uuid.uuid4().hex
+        ttl_ms = int((wait + HANDOFF_MARGIN) * 1000)
+        registered: int | None = None
+        try:
+            registered = await self._run(
+                "wait_begin", ts(self.now()), token, worker_id, ts(lease), capacity, ttl_ms, *names
+            )
+            if registered:
+                async with asyncio.timeout(wait + HANDOFF_MARGIN):
+                    await self._blocking.blpop([self._key("inbox", token), *signals], timeout=wait)
+        finally:
+            # Unregister and collect what was handed over however the wait
+            # ended: a handoff, a signal, the timeout, an error, or the
+            # worker stopping (cancellation; close() gives such jobs back).
+            if registered != 0:
+                rows = await asyncio.shield(self._end_wait(token, names))
+                if rows:
+                    handed = [record_from_handoff(raw) for raw in rows]
+                    self._handed.setdefault(worker_id, []).extend(handed)
+
+    async def _end_wait(self, token: str, names: tuple[str, ...]) -> builtins.list[str]:
+        rows: builtins.list[str] = await self._run("wait_end", ts(self.now()), token, *names)
+        return rows
 
 
 def _jobs_json(requests: Sequence[EnqueueRequest], now: str) -> str:

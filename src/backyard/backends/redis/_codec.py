@@ -88,9 +88,21 @@ def record_from_claim(
         max_retries=int(max_retries),
         run_at=from_timestamp(float(run_at)),
         enqueued_at=from_timestamp(float(enqueued)),
-        timeout=None if timeout is None else float(timeout),
+        timeout=None if timeout in (None, False, "") else float(timeout),
         started_at=started,
         lease_expires_at=lease_expires,
         worker_id=worker_id,
-        errors=decode_errors(errors),
+        errors=decode_errors(errors or None),
+    )
+
+
+def record_from_handoff(raw: str) -> JobRecord:
+    """A job push.lua claimed for a waiting worker: a claim row, then started, lease, worker."""
+    row = json.loads(raw)
+    started, lease_expires, worker_id = row[11:14]
+    return record_from_claim(
+        row[:11],
+        from_timestamp(float(started)),
+        from_timestamp(float(lease_expires)),
+        worker_id,
     )

@@ -20,6 +20,10 @@ local function scheduled_key(queue) return prefix .. 'scheduled:' .. queue end
 local function status_key(status, queue) return prefix .. 'status:' .. status .. ':' .. queue end
 local function finished_key(status, queue) return prefix .. 'finished:' .. status .. ':' .. queue end
 local function signal_key(queue) return prefix .. 'signal:' .. queue end
+local function waiters_key(queue) return prefix .. 'waiters:' .. queue end
+local function waiter_key(token) return prefix .. 'waiter:' .. token end
+local function inbox_key(token) return prefix .. 'inbox:' .. token end -- wake-up marker
+local function handed_key(token) return prefix .. 'handed:' .. token end -- the jobs
 local leases_key = prefix .. 'leases'
 local queues_key = prefix .. 'queues'
 
@@ -132,4 +136,62 @@ local function sweep(queue, status, ttl, limit)
   if ttl <= 0 then return 0 end
   return forget_finished(queue, status, string.format('%.6f', now - ttl), limit)
     + forget_vanished(queue, status, limit)
+end
+
+-- Mark a waiting job (already out of the ready set) running for worker_id.
+-- Returns the claim row {id, name, queue, payload, priority, attempt,
+-- max_retries, run_at, enqueued_at, timeout, errors}, or nil if the job is
+-- not waiting (a stale entry).
+local function claim_job(id, worker_id, lease_at)
+  local key = job_key(id)
+  local f = redis.call('hmget', key, 'name', 'queue', 'payload', 'priority', 'attempt',
+    'max_retries', 'run_at', 'enqueued_at', 'timeout', 'errors', 'seq', 'status')
+  if f[12] ~= 'available' then return nil end
+  local attempt = int_str(tonumber(f[5]) + 1)
+  redis.call('hset', key, 'status', 'running', 'attempt', attempt, 'worker_id', worker_id,
+    'started_at', now_s, 'lease_expires_at', lease_at)
+  redis.call('zadd', leases_key, lease_at, id)
+  move(id, f[2], f[11], 'available', 'running')
+  return {id, f[1], f[2], f[3], f[4], attempt, f[6], f[7], f[8], f[9], f[10]}
+end
+
+-- Whether claim would find nothing in the queue right now.
+local function nothing_due(queue)
+  if redis.call('zcard', ready_key(queue)) > 0 then return false end
+  local first = redis.call('zrange', scheduled_key(queue), 0, 0, 'withscores')
+  return not (first[2] and tonumber(first[2]) <= now)
+end
+
+-- Direct handoff: an idle worker that registered a waiter token (see
+-- wait_begin.lua) gets a newly pushed job claimed for it right here, and
+-- finds it in its inbox, which it is blocked on. That saves the claim round
+-- trip after the wake-up (the worker reads the job from its handed list).
+-- If the worker died meanwhile, the job's lease runs
+-- out and rescue returns it like any other. Returns whether a waiter took it.
+local function hand_off(id, queue)
+  local list = waiters_key(queue)
+  while true do
+    local token = redis.call('lindex', list, 0)
+    if not token then return false end
+    local waiter = redis.call('hmget', waiter_key(token), 'worker_id', 'lease', 'capacity')
+    if waiter[1] and tonumber(waiter[3]) > 0 then
+      local lease_at = string.format('%.6f', now + tonumber(waiter[2]))
+      local row = claim_job(id, waiter[1], lease_at)
+      if not row then return false end
+      row[#row + 1] = now_s
+      row[#row + 1] = lease_at
+      row[#row + 1] = waiter[1]
+      -- The rows and the wake-up marker are kept apart, so a wait that is
+      -- cancelled after its BLPOP took the marker loses no job.
+      redis.call('rpush', handed_key(token), cjson.encode(row))
+      if redis.call('llen', inbox_key(token)) == 0 then redis.call('rpush', inbox_key(token), '1') end
+      if redis.call('hincrby', waiter_key(token), 'capacity', -1) > 0 then
+        redis.call('lmove', list, list, 'LEFT', 'RIGHT') -- spread jobs over idle workers
+      else
+        redis.call('lpop', list)
+      end
+      return true
+    end
+    redis.call('lpop', list) -- gone (its wait ended) or full
+  end
 end

@@ -31,6 +31,8 @@ NAMES = (
     "prune",
     "depths",
     "register_worker",
+    "wait_begin",
+    "wait_end",
 )
 
 

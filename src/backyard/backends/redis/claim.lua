@@ -66,18 +66,8 @@ end
 
 local result = {''}
 for _, entry in ipairs(picked) do
-  local id = id_of_member(entry[2])
-  local key = job_key(id)
-  local f = redis.call('hmget', key, 'name', 'queue', 'payload', 'priority', 'attempt',
-    'max_retries', 'run_at', 'enqueued_at', 'timeout', 'errors', 'seq', 'status')
-  if f[12] == 'available' then
-    local attempt = int_str(tonumber(f[5]) + 1)
-    redis.call('hset', key, 'status', 'running', 'attempt', attempt, 'worker_id', worker_id,
-      'started_at', now_s, 'lease_expires_at', lease_at)
-    redis.call('zadd', leases_key, lease_at, id)
-    move(id, f[2], f[11], 'available', 'running')
-    result[#result + 1] = {id, f[1], f[2], f[3], f[4], attempt, f[6], f[7], f[8], f[9], f[10]}
-  end
+  local row = claim_job(id_of_member(entry[2]), worker_id, lease_at)
+  if row then result[#result + 1] = row end
 end
 
 -- Work left behind: wake the next idle worker (the wake-up chain).

@@ -59,15 +59,25 @@ for i = 1, count do
         'priority', priority, 'attempt', '0', 'max_retries', max_retries, 'run_at', run_at,
         'enqueued_at', now_s, 'seq', seq, 'timeout', timeout)
     end
-    if tonumber(run_at) <= now then
+    -- A lone due job with nothing due ahead of it may go straight to an
+    -- idle worker (bulk pushes go through the ready set, in order).
+    local handed = count == 1 and tonumber(run_at) <= now and nothing_due(queue)
+      and hand_off(id, queue)
+    if handed then
+      -- claimed already
+    elseif tonumber(run_at) <= now then
       local part = run_at_parts[run_at]
       if not part then part = run_at_part(run_at); run_at_parts[run_at] = part end
       add_later(ready_key(queue), int_str(-tonumber(priority)), part .. string.format('%016d', last_seq - count + i) .. id)
     else
       add_later(scheduled_key(queue), run_at, id)
     end
-    add_later(status_key('available', queue), seq, id)
-    queues[queue] = true
+    if not handed then
+      add_later(status_key('available', queue), seq, id)
+      queues[queue] = true
+    else
+      redis.call('sadd', queues_key, queue)
+    end
   end
 end
 for key, list in pairs(pending) do
