@@ -54,7 +54,7 @@ from ..._records import (
 )
 from ._codec import error_json, record_from_claim, record_from_handoff, record_from_hash, ts
 from ._scripts import Scripts
-from ._settings import RedisSettings, Seconds, parse_settings
+from ._settings import FROM_URL, RedisSettings, Seconds, _Unset, parse_settings
 
 __all__ = ["RedisQueue"]
 
@@ -117,7 +117,7 @@ def _redis_errors(
 
 
 class RedisQueue(Queue):
-    """Jobs in Redis (5 or newer of redis-py, Redis server 6.2 or newer).
+    """Jobs in Redis (server 6.2 or newer), through redis-py's asyncio client.
 
     ::
 
@@ -152,9 +152,9 @@ class RedisQueue(Queue):
         *,
         clock: Clock | None = None,
         prefix: str | None = None,
-        completed_ttl: Seconds | str = "",
-        dead_ttl: Seconds | str = "",
-        cancelled_ttl: Seconds | str = "",
+        completed_ttl: Seconds | _Unset = FROM_URL,
+        dead_ttl: Seconds | _Unset = FROM_URL,
+        cancelled_ttl: Seconds | _Unset = FROM_URL,
         stats_ttl: Seconds = 2 * 24 * 3600.0,
         **redis_options: Any,
     ) -> None:
@@ -244,7 +244,12 @@ class RedisQueue(Queue):
     def _translate(self, exc: RedisError) -> BackyardError:
         where = self._settings.where
         text = str(exc)
-        if isinstance(exc, AuthenticationError | AuthorizationError) or any(
+        if isinstance(exc, AuthorizationError) or "NOPERM" in text:
+            return ConfigurationError(
+                f"Redis at {where}: the user in the URL lacks a permission backyard needs "
+                f"({text}); it needs the commands of its scripts on keys {self.prefix}*"
+            )
+        if isinstance(exc, AuthenticationError) or any(
             marker in text
             for marker in ("WRONGPASS", "NOAUTH", "invalid password", "invalid username-password")
         ):

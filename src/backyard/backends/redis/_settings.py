@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -21,6 +22,13 @@ OWN_OPTIONS = ("prefix", "completed_ttl", "dead_ttl", "cancelled_ttl")
 Seconds = timedelta | float | int | None
 
 
+class _Unset(enum.Enum):
+    FROM_URL = "from the URL, else the default"
+
+
+FROM_URL = _Unset.FROM_URL
+
+
 @dataclass(frozen=True, slots=True)
 class RedisSettings:
     redis_url: str  # the URL for redis-py, without backyard's own options
@@ -36,15 +44,14 @@ def parse_settings(
     url: str,
     *,
     prefix: str | None = None,
-    completed_ttl: Seconds | str = "",
-    dead_ttl: Seconds | str = "",
-    cancelled_ttl: Seconds | str = "",
+    completed_ttl: Seconds | _Unset = FROM_URL,
+    dead_ttl: Seconds | _Unset = FROM_URL,
+    cancelled_ttl: Seconds | _Unset = FROM_URL,
     stats_ttl: Seconds = DEFAULT_STATS_TTL,
 ) -> RedisSettings:
     """Split ``url`` into redis-py's URL and backyard's options; keyword arguments win.
 
-    An empty string means "not given" for the retention arguments (``None``
-    means "keep until pruned").
+    For the retention arguments ``None`` means "keep until pruned".
     """
     shown = redact_url(url)
     try:
@@ -75,8 +82,8 @@ def parse_settings(
             "the Redis key prefix must not be empty (the default is 'backyard:')"
         )
 
-    def ttl(name: str, given: Seconds | str, default: float) -> float:
-        if given == "":
+    def ttl(name: str, given: Seconds | str | _Unset, default: float) -> float:
+        if given is FROM_URL:
             given = own.get(name, default)
         if given is None:
             return 0.0
