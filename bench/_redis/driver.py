@@ -46,7 +46,8 @@ def _report(url: str) -> None:
     key = f"{STATE}{os.getpid()}"
     while True:
         latency_job = TALLY.changed.wait(0.02)
-        TALLY.changed.clear()
+        if latency_job:  # clear only what was seen: a mark after a timeout stays set
+            TALLY.changed.clear()
         redis.set(key, json.dumps(TALLY.snapshot()), ex=300)
         if latency_job:
             redis.rpush(DONE, "1")

@@ -173,8 +173,10 @@ class RedisQueue(Queue):
         self._client: Redis | None = None
         self._blocking: Redis | None = None  # BLPOP waits, one connection per waiter
         self._next_due: dict[tuple[str, ...], float | None] = {}
-        # Jobs handed to a waiting worker, kept for its next claim (by worker id).
+        # By worker id: jobs handed to it while it waited, kept for its next
+        # claim, and the waiter token its next claim is to unregister.
         self._handed: dict[str, builtins.list[JobRecord]] = {}
+        self._waits: dict[str, tuple[str, tuple[str, ...]]] = {}
         s = self._settings
         self._ttl_args = (ts(s.completed_ttl), ts(s.dead_ttl), ts(s.cancelled_ttl))
         self._retention = {
@@ -225,6 +227,11 @@ class RedisQueue(Queue):
         self._client = client
 
     async def close(self) -> None:
+        for worker_id in list(self._waits):
+            try:
+                await self._end_wait(worker_id)
+            except (RedisError, OSError) as exc:  # the token expires by itself
+                log.debug("could not end a wait for work: %s", exc)
         handed = [job for jobs in self._handed.values() for job in jobs]
         self._handed.clear()
         if handed and self._client is not None:
@@ -333,14 +340,23 @@ class RedisQueue(Queue):
         handed = self._handed.pop(worker_id, None)
         if handed:
             return handed  # claimed for this worker by push.lua while it waited
+        end_token = ""
+        waited = self._waits.pop(worker_id, None)
+        if waited is not None:
+            if waited[1] == names:
+                end_token = waited[0]
+            else:
+                self._waits[worker_id] = waited  # another queue set: wait_for_work ends it
         now = self.now()
         lease_at = now + lease
         reply = await self._run(
-            "claim", ts(now), worker_id, limit, ts(lease_at), PROMOTE_LIMIT, *names
+            "claim", ts(now), worker_id, limit, ts(lease_at), PROMOTE_LIMIT, end_token, *names
         )
         self._next_due[names] = float(reply[0]) if reply[0] else None
         started, expires = from_timestamp(now), from_timestamp(lease_at)
-        return [record_from_claim(row, started, expires, worker_id) for row in reply[1:]]
+        jobs = [record_from_handoff(raw) for raw in reply[1]]
+        jobs += (record_from_claim(row, started, expires, worker_id) for row in reply[2:])
+        return jobs
 
     @_redis_errors
     async def ack(self, jobs: Sequence[JobRecord]) -> int:
@@ -638,28 +654,35 @@ class RedisQueue(Queue):
         """Block until work may be there: a push, a retry coming due, or ``timeout``.
 
         An idle worker registers a waiter token and blocks (BLPOP, on its own
-        connection) on the token's inbox and on the queues' signal lists. A
-        single push of a due job claims it for the first waiter and puts it
-        in the inbox, so the worker's next ``claim`` returns it without a
-        round trip. Other changes (bulk pushes, retries, releases, rescues,
-        requeues) leave a signal; a claim that leaves work behind leaves one
-        for the next idle worker. The wait ends early when the earliest
-        scheduled job comes due.
+        connection) on the token's handed list and on the queues' signal
+        lists. A single push of a due job claims it for the first waiter and
+        appends it to that list, so the BLPOP returns the job itself and the
+        worker's next ``claim`` hands it over without a round trip; the claim
+        after that unregisters the token in the same script call. Other
+        changes (bulk pushes, retries, releases, rescues, requeues) leave a
+        signal; a claim that leaves work behind leaves one for the next idle
+        worker. The wait ends early when the earliest scheduled job comes due.
         """
         names = tuple(dict.fromkeys(queues))
-        wait = timeout
-        due = self._next_due.get(names)
-        if due is not None:
-            wait = min(wait, due - self.now())
-        if wait < 0.001 or self._client is None:
-            return
-        if self._blocking is None:
-            self._blocking = self._make_client(
-                socket_timeout=None, retry=Retry(ExponentialBackoff(), 0)
-            )
-        keys = [self._key("signal", q) for q in names]
         last = _LAST_CLAIM.get(None)
         try:
+            if last is not None:
+                # A wait no claim has ended yet (the claim failed, or asked
+                # for other queues): end it here, and hand over its jobs.
+                await self._end_wait(last[1])
+                if self._handed.get(last[1]):
+                    return
+            wait = timeout
+            due = self._next_due.get(names)
+            if due is not None:
+                wait = min(wait, due - self.now())
+            if wait < 0.001 or self._client is None:
+                return
+            if self._blocking is None:
+                self._blocking = self._make_client(
+                    socket_timeout=None, retry=Retry(ExponentialBackoff(), 0)
+                )
+            keys = [self._key("signal", q) for q in names]
             if last is not None and last[0] == names:
                 await self._wait_for_handoff(names, last[1], last[2], last[3], keys, wait)
             else:
@@ -671,7 +694,7 @@ class RedisQueue(Queue):
             # Redis restarting or the connection killed: let the caller
             # claim (and back off if storage is really down) after a pause.
             log.debug("waiting for work on Redis failed: %s", exc)
-            await asyncio.sleep(min(wait, 0.1))
+            await asyncio.sleep(min(timeout, 0.1))
 
     async def _wait_for_handoff(
         self,
@@ -684,28 +707,36 @@ class RedisQueue(Queue):
     ) -> None:
         assert self._blocking is not None
         token = uuid.uuid4().hex
+        handed_key = self._key("handed", token)
         ttl_ms = int((wait + HANDOFF_MARGIN) * 1000)
-        registered: int | None = None
-        try:
-            registered = await self._run(
-                "wait_begin", ts(self.now()), token, worker_id, ts(lease), capacity, ttl_ms, *names
-            )
-            if registered:
-                async with asyncio.timeout(wait + HANDOFF_MARGIN):
-                    await self._blocking.blpop([self._key("inbox", token), *signals], timeout=wait)
-        finally:
-            # Unregister and collect what was handed over however the wait
-            # ended: a handoff, a signal, the timeout, an error, or the
-            # worker stopping (cancellation; close() gives such jobs back).
-            if registered != 0:
-                rows = await asyncio.shield(self._end_wait(token, names))
-                if rows:
-                    handed = [record_from_handoff(raw) for raw in rows]
-                    self._handed.setdefault(worker_id, []).extend(handed)
+        # Recorded before the script runs: however this wait ends (a handoff,
+        # a signal, the timeout, an error, cancellation), the worker's next
+        # claim, its next wait or close() unregisters the token and collects
+        # what was handed to it.
+        self._waits[worker_id] = (token, names)
+        registered = await self._run(
+            "wait_begin", ts(self.now()), token, worker_id, ts(lease), capacity, ttl_ms, *names
+        )
+        if not registered:
+            self._waits.pop(worker_id, None)
+            return  # work is due already
+        async with asyncio.timeout(wait + HANDOFF_MARGIN):
+            reply = await self._blocking.blpop([handed_key, *signals], timeout=wait)
+        # A cancellation that lands while BLPOP's reply is being read loses
+        # that reply: its job comes back when its lease runs out.
+        if reply and reply[0] == handed_key:
+            job = record_from_handoff(cast(str, reply[1]))
+            self._handed.setdefault(worker_id, []).append(job)
 
-    async def _end_wait(self, token: str, names: tuple[str, ...]) -> builtins.list[str]:
+    async def _end_wait(self, worker_id: str) -> None:
+        """Unregister the worker's pending waiter token and keep what was handed to it."""
+        waited = self._waits.pop(worker_id, None)
+        if waited is None:
+            return
+        token, names = waited
         rows: builtins.list[str] = await self._run("wait_end", ts(self.now()), token, *names)
-        return rows
+        if rows:
+            self._handed.setdefault(worker_id, []).extend(record_from_handoff(r) for r in rows)
 
 
 def _jobs_json(requests: Sequence[EnqueueRequest], now: str) -> str:

@@ -22,8 +22,7 @@ local function finished_key(status, queue) return prefix .. 'finished:' .. statu
 local function signal_key(queue) return prefix .. 'signal:' .. queue end
 local function waiters_key(queue) return prefix .. 'waiters:' .. queue end
 local function waiter_key(token) return prefix .. 'waiter:' .. token end
-local function inbox_key(token) return prefix .. 'inbox:' .. token end -- wake-up marker
-local function handed_key(token) return prefix .. 'handed:' .. token end -- the jobs
+local function handed_key(token) return prefix .. 'handed:' .. token end
 local leases_key = prefix .. 'leases'
 local queues_key = prefix .. 'queues'
 
@@ -164,9 +163,8 @@ end
 
 -- Direct handoff: an idle worker that registered a waiter token (see
 -- wait_begin.lua) gets a newly pushed job claimed for it right here, and
--- finds it in its inbox, which it is blocked on. That saves the claim round
--- trip after the wake-up (the worker reads the job from its handed list).
--- If the worker died meanwhile, the job's lease runs
+-- its BLPOP on the token's handed list returns the job itself: no claim
+-- round trip after the wake-up. If the worker died meanwhile, the job's lease runs
 -- out and rescue returns it like any other. Returns whether a waiter took it.
 local function hand_off(id, queue)
   local list = waiters_key(queue)
@@ -181,10 +179,7 @@ local function hand_off(id, queue)
       row[#row + 1] = now_s
       row[#row + 1] = lease_at
       row[#row + 1] = waiter[1]
-      -- The rows and the wake-up marker are kept apart, so a wait that is
-      -- cancelled after its BLPOP took the marker loses no job.
       redis.call('rpush', handed_key(token), cjson.encode(row))
-      if redis.call('llen', inbox_key(token)) == 0 then redis.call('rpush', inbox_key(token), '1') end
       if redis.call('hincrby', waiter_key(token), 'capacity', -1) > 0 then
         redis.call('lmove', list, list, 'LEFT', 'RIGHT') -- spread jobs over idle workers
       else

@@ -1,14 +1,27 @@
 -- Take up to `limit` due jobs from the named queues and mark them running
 -- under a lease (reliable fetch: each stays in the leases set until acked,
 -- retried, failed or released, so rescue can return it if its worker dies).
--- ARGV: prefix, now, worker_id, limit, lease_expires_at, promote_limit, queues...
--- Returns {next_due, job...}: next_due is the earliest run_at still scheduled
--- in these queues ('' if none), and each job is
+-- ARGV: prefix, now, worker_id, limit, lease_expires_at, promote_limit, end_token, queues...
+-- end_token: '' or the waiter token of this worker's last wait for work
+-- (wait_begin.lua): it is unregistered here, and the jobs handed to it meanwhile
+-- are returned first. Ending the wait in the next claim costs no round trip.
+-- Returns {next_due, handed, job...}: next_due is the earliest run_at still
+-- scheduled in these queues ('' if none), handed the JSON rows of jobs handed
+-- to end_token (see hand_off), and each job is
 -- {id, name, queue, payload, priority, attempt, max_retries, run_at, enqueued_at, timeout, errors}.
 local worker_id, limit, lease_at = ARGV[3], tonumber(ARGV[4]), ARGV[5]
-local promote_limit = tonumber(ARGV[6])
+local promote_limit, end_token = tonumber(ARGV[6]), ARGV[7]
 local queues = {}
-for i = 7, #ARGV do queues[#queues + 1] = ARGV[i] end
+for i = 8, #ARGV do queues[#queues + 1] = ARGV[i] end
+
+local handed = {}
+if end_token ~= '' then
+  for _, queue in ipairs(queues) do redis.call('lrem', waiters_key(queue), 0, end_token) end
+  redis.call('del', waiter_key(end_token))
+  handed = redis.call('lrange', handed_key(end_token), 0, -1)
+  redis.call('del', handed_key(end_token))
+  limit = limit - #handed -- they fill slots the worker had offered
+end
 
 -- Scheduled jobs that came due join the ready set, earliest first. Capped
 -- per call so a million jobs due at once cannot stall Redis; the rest follow
@@ -30,7 +43,9 @@ end
 
 -- The best `limit` entries across the queues, by (score, member).
 local picked = {}
-if #queues == 1 then
+if limit <= 0 then
+  -- the handed jobs take every free slot
+elseif #queues == 1 then
   local popped = redis.call('zpopmin', ready_key(queues[1]), limit)
   for i = 1, #popped, 2 do picked[#picked + 1] = {queues[1], popped[i]} end
 else
@@ -64,7 +79,7 @@ else
   end
 end
 
-local result = {''}
+local result = {'', handed}
 for _, entry in ipairs(picked) do
   local row = claim_job(id_of_member(entry[2]), worker_id, lease_at)
   if row then result[#result + 1] = row end

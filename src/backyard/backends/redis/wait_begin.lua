@@ -1,7 +1,7 @@
 -- An idle worker is about to block: unless work is already due in its
 -- queues, register a waiter token that push.lua may hand a job to.
 -- ARGV: prefix, now, token, worker_id, lease_seconds, capacity, ttl_ms, queues...
--- Returns 1 if registered (the caller then blocks on its inbox), 0 if work is due.
+-- Returns 1 if registered (the caller then blocks on its handed list), 0 if work is due.
 local token = ARGV[3]
 for i = 8, #ARGV do
   if not nothing_due(ARGV[i]) then return 0 end
