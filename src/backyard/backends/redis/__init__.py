@@ -362,12 +362,10 @@ class RedisQueue(Queue):
     async def ack(self, jobs: Sequence[JobRecord]) -> int:
         if not jobs:
             return 0
-        args: list[str] = []
-        for job in jobs:
-            args += (job.id, str(job.attempt))
+        pairs = json.dumps([[job.id, job.attempt] for job in jobs], separators=(",", ":"))
         stats_ttl = int(self._settings.stats_ttl)
         done: int = await self._run(
-            "ack", ts(self.now()), self._ttl_args[0], stats_ttl, SWEEP_EXTRA, *args
+            "ack", ts(self.now()), self._ttl_args[0], stats_ttl, SWEEP_EXTRA, pairs
         )
         return done
 

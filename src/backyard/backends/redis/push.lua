@@ -16,7 +16,8 @@ local count = #jobs
 -- retried after its reply was lost (the connection dropped): skip it. Any
 -- other reuse of an id is an error, and nothing is written.
 local skip = {}
-for i = 1, count do
+-- With a guard, push_check.lua has checked every id in the same MULTI.
+for i = 1, guard == '' and count or 0 do
   local job = jobs[i]
   local key = job_key(job[1])
   if redis.call('exists', key) == 1 then
