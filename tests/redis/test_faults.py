@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import shlex
 import subprocess
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -62,7 +63,7 @@ def start_redis() -> None:
     for _ in range(100):
         if redis_running():
             return
-        subprocess.run(["sleep", "0.05"], check=True)
+        time.sleep(0.05)
     raise RuntimeError("redis-server did not come back")
 
 
