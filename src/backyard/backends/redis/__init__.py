@@ -81,10 +81,10 @@ _STORED = {
     JobStatus.DEAD: ("dead",),
     JobStatus.CANCELLED: ("cancelled",),
 }
-# What the current task's last claim asked for: (queues, worker_id, limit,
-# lease). A worker claims and then waits in the same task, so wait_for_work
-# learns whom it may take a handed-off job for.
-_LAST_CLAIM: contextvars.ContextVar[tuple[tuple[str, ...], str, int, float]] = (
+# What the current task's last claim asked for: (store, queues, worker_id,
+# limit, lease). A worker claims and then waits in the same task, so
+# wait_for_work learns whom it may take a handed-off job for.
+_LAST_CLAIM: contextvars.ContextVar[tuple[object, tuple[str, ...], str, int, float]] = (
     contextvars.ContextVar("backyard_redis_last_claim")
 )
 HANDOFF_MARGIN = 5.0  # seconds a waiter token outlives the wait it was made for
@@ -177,6 +177,7 @@ class RedisQueue(Queue):
         # claim, and the waiter token its next claim is to unregister.
         self._handed: dict[str, builtins.list[JobRecord]] = {}
         self._waits: dict[str, tuple[str, tuple[str, ...]]] = {}
+        self._identity = object()  # tells this store's claims from other stores' ones
         s = self._settings
         self._ttl_args = (ts(s.completed_ttl), ts(s.dead_ttl), ts(s.cancelled_ttl))
         self._retention = {
@@ -336,7 +337,7 @@ class RedisQueue(Queue):
         names = tuple(dict.fromkeys(queues))
         if not names or limit <= 0:
             return []
-        _LAST_CLAIM.set((names, worker_id, limit, lease))
+        _LAST_CLAIM.set((self._identity, names, worker_id, limit, lease))
         handed = self._handed.pop(worker_id, None)
         if handed:
             return handed  # claimed for this worker by push.lua while it waited
@@ -662,7 +663,8 @@ class RedisQueue(Queue):
         worker. The wait ends early when the earliest scheduled job comes due.
         """
         names = tuple(dict.fromkeys(queues))
-        last = _LAST_CLAIM.get(None)
+        claimed = _LAST_CLAIM.get(None)
+        last = claimed[1:] if claimed is not None and claimed[0] is self._identity else None
         try:
             if last is not None:
                 # A wait no claim has ended yet (the claim failed, or asked
