@@ -140,8 +140,58 @@ async def postgres_backend(
         await drop_postgres_schema(schema)
 
 
+REDIS_URL = os.environ.get("BACKYARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_START = (
+    'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" '
+    "--appendonly no --dir /var/lib/redis --logfile /var/log/redis/ci.log"
+)
+
+
+async def open_redis(url: str = REDIS_URL, **options: object) -> Queue:
+    """An opened RedisQueue, or a skip (a failure under CI) when Redis is not running."""
+    from backyard import StorageError
+
+    store = connect(url, **options)
+    try:
+        await store.open()
+    except StorageError:
+        service_missing("Redis at 127.0.0.1:6379", REDIS_START)
+    return store
+
+
+async def unlink_prefix(store: Queue, prefix: str) -> None:
+    """Delete every key under ``prefix`` (SCAN + UNLINK)."""
+    client = store.client  # type: ignore[attr-defined]
+    batch = [key async for key in client.scan_iter(match=f"{prefix}*", count=1000)]
+    for start in range(0, len(batch), 1000):
+        await client.unlink(*batch[start : start + 1000])
+
+
+@asynccontextmanager
+async def redis_backend(
+    clock: Callable[[], float] | None, tmp_path: Path
+) -> AsyncIterator[tuple[Queue, OpenStore]]:
+    # Each test gets its own key prefix, so tests never see each other's keys.
+    prefix = f"backyard-test-{uuid.uuid4().hex[:12]}:"
+    opened: list[Queue] = []
+
+    async def another() -> Queue:
+        store = await open_redis(clock=clock, prefix=prefix)
+        opened.append(store)
+        return store
+
+    store = await another()
+    try:
+        yield store, another
+    finally:
+        await unlink_prefix(store, prefix)
+        for each in opened:
+            await each.close()
+
+
 BACKENDS: dict[str, Callable[..., object]] = {
     "memory": memory_backend,
     "sqlite": sqlite_backend,
     "postgres": postgres_backend,
+    "redis": redis_backend,
 }

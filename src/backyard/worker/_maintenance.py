@@ -49,7 +49,10 @@ class Maintenance:
                 held = worker.held_ids()
                 if held:
                     kept = set(await worker.store.heartbeat(held, worker.id, worker.lease))
-                    worker.lost([job_id for job_id in held if job_id not in kept])
+                    # Outcomes written while the heartbeat was in flight are
+                    # finished, not lost: only jobs still held count.
+                    still_held = set(worker.held_ids())
+                    worker.lost([j for j in held if j not in kept and j in still_held])
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # storage blip: next beat tries again

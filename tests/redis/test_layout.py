@@ -1,0 +1,106 @@
+"""Key prefixes, scripts and the multi-chunk push: Redis-specific mechanics."""
+
+from __future__ import annotations
+
+import pytest
+
+from backyard import EnqueueRequest, JobOptions, JobStatus
+
+from ..backends import FakeClock
+from ..jobs import Record
+from .conftest import MakeStore
+
+
+async def test_prefixes_isolate_applications(make_store: MakeStore, prefix: str) -> None:
+    one = await make_store()
+    before = {k async for k in one.client.scan_iter(match="*", count=1000)}
+    two = await make_store(prefix=prefix + "other:")
+    await one.enqueue(Record(n=1))
+    job_two = await two.enqueue(Record(n=2))
+    assert [r.id for r in await two.list()] == [job_two]
+    assert (await two.queue_depths())["default"][JobStatus.AVAILABLE] == 1
+    (claimed,) = await two.claim(["default"], "w", 10, 30)
+    assert claimed.id == job_two
+    assert await two.claim(["default"], "w", 10, 30) == []
+    assert len(await one.claim(["default"], "w", 10, 30)) == 1
+
+    after = {k async for k in one.client.scan_iter(match="*", count=1000)}
+    # Nothing either store wrote lives outside its prefix (other tests may
+    # be writing under their own backyard-test- prefixes meanwhile).
+    assert any(k.startswith(prefix + "other:") for k in after)
+    assert [k for k in after - before if not k.startswith("backyard-test-")] == []
+
+
+async def test_url_prefix_option(make_store: MakeStore, prefix: str) -> None:
+    store = await make_store(url=f"redis://127.0.0.1:6379/0?prefix={prefix}", prefix=None)
+    assert store.prefix == prefix
+    job_id = await store.enqueue(Record())
+    assert await store.client.exists(f"{prefix}job:{job_id}")
+
+
+async def test_scripts_reload_after_script_flush(make_store: MakeStore) -> None:
+    store = await make_store()
+    await store.enqueue(Record(n=1))
+    await store.client.script_flush()
+    # Every call after the flush meets NOSCRIPT first and must load again.
+    await store.enqueue(Record(n=2))
+    jobs = await store.claim(["default"], "w", 10, 30)
+    assert len(jobs) == 2
+    await store.client.script_flush()
+    assert await store.ack(jobs) == 2
+    await store.client.script_flush()
+    ids = await store.push_many(
+        [EnqueueRequest(name=Record.NAME, payload=Record(n=i).encode()) for i in range(2500)]
+    )
+    assert len(ids) == 2500
+
+
+async def test_big_push_many_is_all_or_none(make_store: MakeStore) -> None:
+    store = await make_store()
+    taken = await store.enqueue(Record(n=0))
+    requests = [EnqueueRequest(name=Record.NAME, payload=Record(n=i).encode()) for i in range(2500)]
+    requests[2100] = EnqueueRequest(name=Record.NAME, payload="{}", id=taken)
+    with pytest.raises(ValueError, match=taken):
+        await store.push_many(requests)
+    assert [r.id for r in await store.list(limit=10)] == [taken]
+    assert await store.get(requests[0].id) is None
+
+    ok = [EnqueueRequest(name=Record.NAME, payload=Record(n=i).encode()) for i in range(2500)]
+    assert await store.push_many(ok) == [r.id for r in ok]
+    claimed = []
+    while batch := await store.claim(["default"], "w", 1000, 30):
+        claimed += [job.id for job in batch]
+    assert claimed == [taken] + [r.id for r in ok]  # enqueue order across chunks
+
+
+async def test_a_push_retried_after_a_lost_reply_is_stored_once(make_store: MakeStore) -> None:
+    store = await make_store()
+    request = EnqueueRequest(name=Record.NAME, payload=Record(n=1).encode())
+    assert await store.push(request) == request.id
+    assert await store.push(request) == request.id  # same id, same job: a retry
+    assert len(await store.list()) == 1
+    with pytest.raises(ValueError, match="already exists"):
+        await store.push(EnqueueRequest(name=Record.NAME, payload="{}", id=request.id))
+
+
+async def test_priorities_beyond_float_precision_keep_order(
+    make_store: MakeStore, clock: FakeClock
+) -> None:
+    store = await make_store(clock=clock)
+    ids = [
+        await store.enqueue(Record(n=p), JobOptions(priority=p))
+        for p in (2**40, -(2**40), 2**40 - 1, 0)
+    ]
+    order = [job.id for job in await store.claim(["default"], "w", 10, 30)]
+    assert order == [ids[0], ids[2], ids[3], ids[1]]
+
+
+async def test_many_queues_claim_in_global_order(make_store: MakeStore) -> None:
+    store = await make_store()
+    a1 = await store.enqueue(Record(), JobOptions(queue="a"))
+    b1 = await store.enqueue(Record(), JobOptions(queue="b", priority=1))
+    a2 = await store.enqueue(Record(), JobOptions(queue="a", priority=1))
+    b2 = await store.enqueue(Record(), JobOptions(queue="b"))
+    order = [job.id for job in await store.claim(["a", "b"], "w", 3, 30)]
+    assert order == [b1, a2, a1]
+    assert [job.id for job in await store.claim(["b", "a"], "w", 3, 30)] == [b2]
