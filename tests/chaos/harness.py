@@ -30,7 +30,9 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -75,6 +77,11 @@ class Target:
         pass
 
     def faults(self) -> list[Fault]:
+        """Faults the loop picks from at random, again and again."""
+        return []
+
+    def once(self) -> list[Fault]:
+        """Faults run once, halfway through the fault window (a server restart)."""
         return []
 
 
@@ -101,11 +108,9 @@ class SQLiteTarget(Target):
 
 
 class PostgresTarget(Target):
-    """A private schema in database test; its connections are cut now and then.
-
-    The server is not restarted: the database is shared with whatever else
-    runs on the machine. Cutting every connection of the run (pool and
-    listener) exercises the same recovery path.
+    """A private schema in database test; its connections are cut now and then,
+    and the server is restarted once (where this machine's cluster is managed
+    by pg_ctlcluster and we may run it: CI and the development machines).
     """
 
     name = "postgres"
@@ -146,8 +151,137 @@ class PostgresTarget(Target):
             await conn.close()
         return f"terminated {killed} PostgreSQL connection(s)"
 
+    def once(self) -> list[Fault]:
+        if shutil.which("pg_ctlcluster") is None or os.geteuid() != 0:
+            return []
+        return [self.restart_server]
 
-TARGETS: dict[str, Callable[[Path], Target]] = {"sqlite": SQLiteTarget, "postgres": PostgresTarget}
+    async def restart_server(self) -> str:
+        """Restart the PostgreSQL server (fast mode: every connection is cut)."""
+        version = sorted(os.listdir("/etc/postgresql"))[0]
+        command = [
+            "pg_ctlcluster",
+            "--skip-systemctl-redirect",
+            version,
+            "main",
+            "restart",
+            "-m",
+            "fast",
+        ]
+        result = await asyncio.to_thread(
+            subprocess.run, command, capture_output=True, text=True, timeout=60
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"pg_ctlcluster restart failed: {result.stderr.strip()}")
+        return f"restarted PostgreSQL {version}"
+
+
+class RedisTarget(Target):
+    """A private redis-server on a free port, with AOF fsynced on every write.
+
+    Its clients are killed now and then (CLIENT KILL) and the server itself is
+    killed with SIGKILL and started again once, replaying its AOF. A Redis
+    without persistence forgets everything on a restart by design; this shows
+    that with `appendonly yes` and `appendfsync always`, nothing acknowledged
+    is lost.
+    """
+
+    name = "redis"
+
+    def __init__(self, folder: Path) -> None:
+        super().__init__(folder)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.server: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def _start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
+        self.server = subprocess.Popen(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+                "--dir",
+                str(self.folder),
+                "--logfile",
+                str(self.folder / "redis.log"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    async def _wait_ready(self) -> None:
+        for _ in range(100):
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
+            except OSError:
+                await asyncio.sleep(0.1)
+                continue
+            writer.close()
+            return
+        raise RuntimeError(f"private redis-server on port {self.port} did not start")
+
+    async def setup(self) -> None:
+        self._start()
+        await self._wait_ready()
+
+    async def teardown(self) -> None:
+        if self.server is not None and self.server.poll() is None:
+            self.server.kill()
+            self.server.wait()
+
+    async def _command(self, *args: str) -> str:
+        result = await asyncio.to_thread(
+            subprocess.run,
+            ["redis-cli", "-p", str(self.port), *args],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        return result.stdout.strip()
+
+    def faults(self) -> list[Fault]:
+        return [self.client_kill]
+
+    async def client_kill(self) -> str:
+        """CLIENT KILL every normal client: the workers' pools and blocking pops."""
+        killed = await self._command("CLIENT", "KILL", "TYPE", "normal")
+        return f"killed {killed} Redis client connection(s)"
+
+    def once(self) -> list[Fault]:
+        return [self.kill_and_restart_server]
+
+    async def kill_and_restart_server(self) -> str:
+        """SIGKILL the server (no chance to save anything), then start it on its AOF."""
+        assert self.server is not None
+        self.server.kill()
+        await asyncio.to_thread(self.server.wait)
+        await asyncio.sleep(1.0)  # workers see a dead server for a moment
+        self._start()
+        await self._wait_ready()
+        return "killed redis-server with SIGKILL and restarted it from its AOF"
+
+
+TARGETS: dict[str, Callable[[Path], Target]] = {
+    "sqlite": SQLiteTarget,
+    "postgres": PostgresTarget,
+    "redis": RedisTarget,
+}
 
 
 # -- the run ----------------------------------------------------------------------
@@ -361,8 +495,18 @@ async def run(
         ]
         kinds += [(fault.__name__.replace("_", " "), fault) for fault in target.faults()]
         deadline = time.monotonic() + duration
+        halfway = time.monotonic() + duration / 2
+        once = [(fault.__name__.replace("_", " "), fault) for fault in target.once()]
         round_number = 0
         while time.monotonic() < deadline:
+            if once and time.monotonic() >= halfway:
+                for name, fault in once:
+                    try:
+                        await fault()
+                        report.faults[name] += 1
+                    except Exception as exc:
+                        print(f"chaos: fault {name} failed: {exc}", file=sys.stderr)
+                once = []
             await asyncio.sleep(rng.uniform(1.0, 2.5))
             round_number += 1
             name, fault = rng.choice(kinds)
