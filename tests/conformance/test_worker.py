@@ -240,3 +240,15 @@ async def test_delayed_jobs_run_when_due(live_store: Queue) -> None:
     assert record is not None and record.status is JobStatus.COMPLETED
     assert record.started_at is not None
     assert (record.started_at - record.enqueued_at).total_seconds() >= 0.29
+
+
+async def test_an_idle_worker_wakes_for_a_scheduled_job_on_time(live_store: Queue) -> None:
+    job_id = await live_store.enqueue(Record(), JobOptions(delay=timedelta(milliseconds=500)))
+    w = worker(live_store, poll_interval=30, stop_when_empty=False)  # no poll would come in time
+    task = asyncio.create_task(run(w))
+    deadline = asyncio.get_running_loop().time() + 10
+    while RUNS[job_id] == 0 and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.02)
+    w.stop()
+    await task
+    assert RUNS[job_id] == 1

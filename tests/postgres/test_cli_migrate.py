@@ -38,7 +38,7 @@ async def test_migrate_applies_once_then_reports_up_to_date(schema: str) -> None
     try:
         code, out = await run("--url", url, "migrate")
         assert code == 0, out
-        assert f"applied {latest_version()} migration(s): 0001_initial" in out
+        assert f"applied {latest_version()} migration(s): 0001_initial, 0002_next_run_index" in out
         code, out = await run("--url", url, "--json", "migrate")
         assert code == 0 and json.loads(out) == {"applied": []}
         code, out = await run("--url", url, "migrate")

@@ -133,6 +133,20 @@ class MemoryQueue(Queue):
         job.finished_at = now
         job.lease_expires_at = None
 
+    async def wait_for_work(self, queues: Sequence[str], timeout: float) -> None:
+        """A local push, the next scheduled job of ``queues`` coming due, or ``timeout``."""
+        now = self.now()
+        for queue in queues:
+            heap = self._scheduled.get(queue)
+            while heap:  # drop entries of jobs that have moved on
+                run_at, job_id = heap[0]
+                job = self._jobs.get(job_id)
+                if job is not None and job.status is _WAITING and job.run_at == run_at:
+                    timeout = min(timeout, max(0.0, run_at - now))
+                    break
+                heapq.heappop(heap)
+        await super().wait_for_work(queues, timeout)
+
     # -- primitives ---------------------------------------------------------
 
     async def push(self, request: EnqueueRequest) -> str:

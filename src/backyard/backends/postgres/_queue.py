@@ -217,6 +217,14 @@ class PostgresQueue(Queue):
             return
         if self._listener is None:
             self._listener = Listener(lambda: self._connect("listener"), self._channel)
+        # A scheduled job coming due sends no NOTIFY: wake for it on time.
+        with contextlib.suppress(StorageError):
+            with self._errors("find the next scheduled job"):
+                next_run = await self.pool.fetchval(
+                    self._sql["next_run_at"], list(dict.fromkeys(queues))
+                )
+            if next_run is not None:
+                timeout = min(timeout, max(0.0, next_run.timestamp() - self.now()))
         waits = [
             asyncio.ensure_future(self._listener.wait(queues, timeout)),
             asyncio.ensure_future(self._wakeup.wait(timeout)),

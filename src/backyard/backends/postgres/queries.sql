@@ -218,6 +218,18 @@ SELECT count(*) FILTER (WHERE status = 'available') AS requeued,
 FROM rescued;
 
 
+-- name: next_run_at
+-- The earliest run_at among waiting jobs of the given queues: one short index
+-- walk per queue (an ANY(...) over the whole index could not stop early).
+SELECT min(next.run_at)
+FROM unnest($1::text[]) AS q(name)
+CROSS JOIN LATERAL (
+    SELECT run_at FROM {schema}.jobs
+    WHERE status = 'available' AND queue = q.name
+    ORDER BY run_at
+    LIMIT 1
+) AS next;
+
 -- name: get
 SELECT id, seq, name, queue, payload, status, priority, attempt, max_retries, run_at,
        enqueued_at, timeout, started_at, finished_at, lease_expires_at, worker_id, errors
