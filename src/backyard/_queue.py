@@ -33,6 +33,9 @@ from ._records import (
     StatsBucket,
     WorkerInfo,
     from_timestamp,
+    new_job_id,
+    new_job_ids,
+    request_maker,
 )
 
 if TYPE_CHECKING:
@@ -45,33 +48,28 @@ def build_request(
     job: Job, options: JobOptions | None = None, now: datetime | None = None
 ) -> EnqueueRequest:
     """Resolve a job's options (enqueue-time over type defaults over global ones)."""
-    return _request_factory(type(job), options, now)(job)
+    return _request_factory(type(job), options, now)(job, new_job_id())
 
 
 def _request_factory(
     cls: type[Job], options: JobOptions | None, now: datetime | None
-) -> Callable[[Job], EnqueueRequest]:
-    """Resolve the options of one job type once; the result builds a request per job."""
+) -> Callable[[Job, str], EnqueueRequest]:
+    """Resolve the options of one job type once; the result builds a request per job
+    (given its id: ``enqueue_many`` makes them in one go)."""
     resolved = cls.options()
     if options is not None:
         resolved = options.merged_over(resolved)
-    name = cls.NAME
-    queue = resolved.resolved_queue
-    priority = resolved.resolved_priority
-    max_retries = resolved.resolved_max_retries
-    run_at = resolved.run_at(now)
-    timeout = resolved.timeout_seconds
+    make = request_maker(
+        name=cls.NAME,
+        queue=resolved.resolved_queue,
+        priority=resolved.resolved_priority,
+        max_retries=resolved.resolved_max_retries,
+        run_at=resolved.run_at(now),
+        timeout=resolved.timeout_seconds,
+    )
 
-    def build(job: Job) -> EnqueueRequest:
-        return EnqueueRequest(
-            name=name,
-            payload=job.encode(),
-            queue=queue,
-            priority=priority,
-            max_retries=max_retries,
-            run_at=run_at,
-            timeout=timeout,
-        )
+    def build(job: Job, job_id: str) -> EnqueueRequest:
+        return make(job.encode(), job_id)
 
     return build
 
@@ -200,16 +198,17 @@ class Queue(ABC):
     ) -> list[str]:
         """Store many jobs in one round trip where the backend allows; returns their ids."""
         now = self.now_datetime()
-        factories: dict[type[Job], Callable[[Job], EnqueueRequest]] = {}
+        batch = jobs if isinstance(jobs, builtins.list) else builtins.list(jobs)
+        if not batch:
+            return []
+        factories: dict[type[Job], Callable[[Job, str], EnqueueRequest]] = {}
         requests = []
-        for job in jobs:
+        for job, job_id in zip(batch, new_job_ids(len(batch)), strict=True):
             cls = type(job)
             build = factories.get(cls)
             if build is None:
                 build = factories[cls] = _request_factory(cls, options, now)
-            requests.append(build(job))
-        if not requests:
-            return []
+            requests.append(build(job, job_id))
         ids = await self.push_many(requests)
         self._wakeup.notify()
         return ids
