@@ -132,6 +132,27 @@ async def test_a_push_of_mixed_jobs_stores_each_as_given(
     assert [job.id for job in await store.claim(["default"], "w", 100, 30)] == scheduled
 
 
+async def test_cancel_and_delete_leave_no_index_entry_behind(
+    make_store: MakeStore, clock: FakeClock
+) -> None:
+    # A job hash leaves out fields at their defaults (run_at = enqueued_at,
+    # priority 0): the scripts that rebuild a job's ready-set member from
+    # its hash must default them the same way push.lua did.
+    store = await make_store(clock=clock)
+    ids = [
+        await store.enqueue(Record(n=1)),
+        await store.enqueue(Record(n=2), JobOptions(priority=3)),
+        await store.enqueue(Record(n=3), JobOptions(delay=60)),
+        *await store.enqueue_many([Record(n=4), Record(n=5)], JobOptions(priority=-1)),
+    ]
+    for job_id in ids[:3]:
+        assert await store.cancel(job_id)
+    for job_id in ids[3:]:
+        assert await store.delete(job_id)
+    for key in ("ready:default", "scheduled:default", "status:available:default"):
+        assert await store.client.zcard(store.prefix + key) == 0, key
+
+
 async def test_a_push_retried_after_a_lost_reply_is_stored_once(make_store: MakeStore) -> None:
     store = await make_store()
     request = EnqueueRequest(name=Record.NAME, payload=Record(n=1).encode())
