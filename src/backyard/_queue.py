@@ -20,9 +20,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
+
+from pydantic import BaseModel
 
 from ._errors import ConfigurationError
+from ._job import Job
 from ._options import JobOptions
 from ._records import (
     EnqueueRequest,
@@ -37,9 +40,6 @@ from ._records import (
     new_job_ids,
     request_maker,
 )
-
-if TYPE_CHECKING:
-    from ._job import Job
 
 Clock = Callable[[], float]
 
@@ -68,10 +68,30 @@ def _request_factory(
         timeout=resolved.timeout_seconds,
     )
 
+    encode = _encoder(cls)
+
     def build(job: Job, job_id: str) -> EnqueueRequest:
-        return make(job.encode(), job_id)
+        return make(encode(job), job_id)
 
     return build
+
+
+def _encoder(cls: type[Job]) -> Callable[[Job], str]:
+    """``cls.encode``, or the same JSON straight from pydantic's serializer.
+
+    ``Job.encode`` is ``model_dump_json()`` with its defaults, and that is
+    ``__pydantic_serializer__.to_json(job).decode()`` behind two Python
+    frames that cost more than the serializing itself (~0.5 us a job in a
+    bulk enqueue). A class that overrides either method keeps its own.
+    """
+    if cls.encode is not Job.encode or cls.model_dump_json is not BaseModel.model_dump_json:
+        return cls.encode
+    to_json = cls.__pydantic_serializer__.to_json
+
+    def encode(job: Job) -> str:
+        return to_json(job).decode()
+
+    return encode
 
 
 class _Wakeup:

@@ -134,6 +134,16 @@ class EnqueueRequest:
     id: str = field(default_factory=new_job_id)
 
 
+# The slots' descriptors, whose __set__ fills a field of a frozen instance.
+_new = object.__new__
+_SET_NAME, _SET_PAYLOAD, _SET_QUEUE, _SET_PRIORITY = (
+    EnqueueRequest.__dict__[name].__set__ for name in ("name", "payload", "queue", "priority")
+)
+_SET_MAX_RETRIES, _SET_RUN_AT, _SET_TIMEOUT, _SET_ID = (
+    EnqueueRequest.__dict__[name].__set__ for name in ("max_retries", "run_at", "timeout", "id")
+)
+
+
 def request_maker(
     name: str,
     queue: str,
@@ -149,25 +159,17 @@ def request_maker(
     sets each field through ``object.__setattr__``, which cost more per job
     than encoding the payload. The slots' own descriptors set them directly.
     """
-    slots = EnqueueRequest.__dict__
-    setters = [
-        slots[field_name].__set__
-        for field_name in ("name", "queue", "priority", "max_retries", "run_at", "timeout")
-    ]
-    set_name, set_queue, set_priority, set_max_retries, set_run_at, set_timeout = setters
-    set_payload, set_id = slots["payload"].__set__, slots["id"].__set__
-    new = object.__new__
 
     def make(payload: str, job_id: str) -> EnqueueRequest:
-        request: EnqueueRequest = new(EnqueueRequest)
-        set_name(request, name)
-        set_payload(request, payload)
-        set_queue(request, queue)
-        set_priority(request, priority)
-        set_max_retries(request, max_retries)
-        set_run_at(request, run_at)
-        set_timeout(request, timeout)
-        set_id(request, job_id)
+        request: EnqueueRequest = _new(EnqueueRequest)
+        _SET_NAME(request, name)
+        _SET_PAYLOAD(request, payload)
+        _SET_QUEUE(request, queue)
+        _SET_PRIORITY(request, priority)
+        _SET_MAX_RETRIES(request, max_retries)
+        _SET_RUN_AT(request, run_at)
+        _SET_TIMEOUT(request, timeout)
+        _SET_ID(request, job_id)
         return request
 
     return make

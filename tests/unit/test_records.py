@@ -1,15 +1,17 @@
-"""Job ids and the fast path that builds enqueue requests."""
+"""Job ids and the fast paths that build enqueue requests."""
 
 from __future__ import annotations
 
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import ConfigDict, Field, field_serializer
 
-from backyard import EnqueueRequest
+from backyard import EnqueueRequest, Job, JobContext
+from backyard._queue import _request_factory, build_request
 from backyard._records import new_job_id, new_job_ids, request_maker
 
 
@@ -71,3 +73,54 @@ def test_request_maker_makes_what_the_constructor_makes(shared: dict[str, Any]) 
     assert repr(made) == repr(built)
     with pytest.raises(AttributeError):
         made.queue = "other"  # type: ignore[misc]
+
+
+class Plain(Job):
+    NAME = "unit.records.Plain"
+    when: datetime
+    tags: list[str] = Field(default_factory=list)
+    ratio: float = 0.5
+
+    async def execute(self, ctx: JobContext) -> None:
+        pass
+
+
+class Shaped(Job):
+    NAME = "unit.records.Shaped"
+    model_config = ConfigDict(ser_json_timedelta="float")
+    wait: timedelta
+    secret: str = Field(exclude=True, default="x")
+
+    @field_serializer("wait")
+    def _wait(self, value: timedelta) -> float:
+        return value.total_seconds() * 2
+
+    async def execute(self, ctx: JobContext) -> None:
+        pass
+
+
+class OwnEncoding(Job):
+    NAME = "unit.records.OwnEncoding"
+    n: int = 0
+
+    def encode(self) -> str:
+        return f'{{"n": {self.n}, "own": true}}'
+
+    async def execute(self, ctx: JobContext) -> None:
+        pass
+
+
+@pytest.mark.parametrize(
+    "job",
+    [
+        Plain(when=datetime(2030, 1, 1, tzinfo=UTC), tags=["a", "é"]),
+        Shaped(wait=timedelta(seconds=3), secret="hidden"),
+        OwnEncoding(n=4),
+    ],
+)
+def test_bulk_requests_carry_what_encode_returns(job: Job) -> None:
+    # enqueue_many serializes through pydantic directly unless a class
+    # overrides encode; the payload must be the same either way.
+    assert build_request(job).payload == job.encode()
+    batch = _request_factory(type(job), None, None)
+    assert batch(job, "id").payload == job.encode()
