@@ -319,7 +319,7 @@ class RedisQueue(Queue):
         guard = self._key("guard", uuid.uuid4().hex)
         sources = self._scripts.sources
         async with self.client.pipeline(transaction=True) as pipe:
-            pipe.eval(sources["push_check"], 0, self.prefix, now, guard, *ids)
+            pipe.eval(sources["push_check"], 0, self.prefix, now, guard, _json(ids))
             for start in range(0, len(requests), PUSH_CHUNK):
                 specs, jobs = _push_args(requests[start : start + PUSH_CHUNK], now)
                 pipe.eval(sources["push"], 0, self.prefix, now, guard, specs, jobs)
