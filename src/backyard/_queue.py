@@ -20,9 +20,12 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
+
+from pydantic import BaseModel
 
 from ._errors import ConfigurationError
+from ._job import Job
 from ._options import JobOptions
 from ._records import (
     EnqueueRequest,
@@ -33,10 +36,10 @@ from ._records import (
     StatsBucket,
     WorkerInfo,
     from_timestamp,
+    new_job_id,
+    new_job_ids,
+    request_maker,
 )
-
-if TYPE_CHECKING:
-    from ._job import Job
 
 Clock = Callable[[], float]
 
@@ -45,35 +48,50 @@ def build_request(
     job: Job, options: JobOptions | None = None, now: datetime | None = None
 ) -> EnqueueRequest:
     """Resolve a job's options (enqueue-time over type defaults over global ones)."""
-    return _request_factory(type(job), options, now)(job)
+    return _request_factory(type(job), options, now)(job, new_job_id())
 
 
 def _request_factory(
     cls: type[Job], options: JobOptions | None, now: datetime | None
-) -> Callable[[Job], EnqueueRequest]:
-    """Resolve the options of one job type once; the result builds a request per job."""
+) -> Callable[[Job, str], EnqueueRequest]:
+    """Resolve the options of one job type once; the result builds a request per job
+    (given its id: ``enqueue_many`` makes them in one go)."""
     resolved = cls.options()
     if options is not None:
         resolved = options.merged_over(resolved)
-    name = cls.NAME
-    queue = resolved.resolved_queue
-    priority = resolved.resolved_priority
-    max_retries = resolved.resolved_max_retries
-    run_at = resolved.run_at(now)
-    timeout = resolved.timeout_seconds
+    make = request_maker(
+        name=cls.NAME,
+        queue=resolved.resolved_queue,
+        priority=resolved.resolved_priority,
+        max_retries=resolved.resolved_max_retries,
+        run_at=resolved.run_at(now),
+        timeout=resolved.timeout_seconds,
+    )
 
-    def build(job: Job) -> EnqueueRequest:
-        return EnqueueRequest(
-            name=name,
-            payload=job.encode(),
-            queue=queue,
-            priority=priority,
-            max_retries=max_retries,
-            run_at=run_at,
-            timeout=timeout,
-        )
+    encode = _encoder(cls)
+
+    def build(job: Job, job_id: str) -> EnqueueRequest:
+        return make(encode(job), job_id)
 
     return build
+
+
+def _encoder(cls: type[Job]) -> Callable[[Job], str]:
+    """``cls.encode``, or the same JSON straight from pydantic's serializer.
+
+    ``Job.encode`` is ``model_dump_json()`` with its defaults, and that is
+    ``__pydantic_serializer__.to_json(job).decode()`` behind two Python
+    frames that cost more than the serializing itself (~0.5 us a job in a
+    bulk enqueue). A class that overrides either method keeps its own.
+    """
+    if cls.encode is not Job.encode or cls.model_dump_json is not BaseModel.model_dump_json:
+        return cls.encode
+    to_json = cls.__pydantic_serializer__.to_json
+
+    def encode(job: Job) -> str:
+        return to_json(job).decode()
+
+    return encode
 
 
 class _Wakeup:
@@ -200,16 +218,17 @@ class Queue(ABC):
     ) -> list[str]:
         """Store many jobs in one round trip where the backend allows; returns their ids."""
         now = self.now_datetime()
-        factories: dict[type[Job], Callable[[Job], EnqueueRequest]] = {}
+        batch = jobs if isinstance(jobs, builtins.list) else builtins.list(jobs)
+        if not batch:
+            return []
+        factories: dict[type[Job], Callable[[Job, str], EnqueueRequest]] = {}
         requests = []
-        for job in jobs:
+        for job, job_id in zip(batch, new_job_ids(len(batch)), strict=True):
             cls = type(job)
             build = factories.get(cls)
             if build is None:
                 build = factories[cls] = _request_factory(cls, options, now)
-            requests.append(build(job))
-        if not requests:
-            return []
+            requests.append(build(job, job_id))
         ids = await self.push_many(requests)
         self._wakeup.notify()
         return ids

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
 import pytest
 
 from backyard import EnqueueRequest, JobOptions, JobStatus
+from backyard.backends import redis as redis_backend
 
 from ..backends import FakeClock
 from ..jobs import Record
@@ -38,7 +42,13 @@ async def test_url_prefix_option(make_store: MakeStore, prefix: str) -> None:
     assert await store.client.exists(f"{prefix}job:{job_id}")
 
 
-async def test_scripts_reload_after_script_flush(make_store: MakeStore) -> None:
+@pytest.fixture
+def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pushes of more than 1,000 jobs take the multi-chunk path (one MULTI of chunks)."""
+    monkeypatch.setattr(redis_backend, "PUSH_CHUNK", 1000)
+
+
+async def test_scripts_reload_after_script_flush(make_store: MakeStore, small_chunks: None) -> None:
     store = await make_store()
     await store.enqueue(Record(n=1))
     await store.client.script_flush()
@@ -55,7 +65,7 @@ async def test_scripts_reload_after_script_flush(make_store: MakeStore) -> None:
     assert len(ids) == 2500
 
 
-async def test_big_push_many_is_all_or_none(make_store: MakeStore) -> None:
+async def test_big_push_many_is_all_or_none(make_store: MakeStore, small_chunks: None) -> None:
     store = await make_store()
     taken = await store.enqueue(Record(n=0))
     requests = [EnqueueRequest(name=Record.NAME, payload=Record(n=i).encode()) for i in range(2500)]
@@ -71,6 +81,76 @@ async def test_big_push_many_is_all_or_none(make_store: MakeStore) -> None:
     while batch := await store.claim(["default"], "w", 1000, 30):
         claimed += [job.id for job in batch]
     assert claimed == [taken] + [r.id for r in ok]  # enqueue order across chunks
+
+
+async def test_a_push_of_mixed_jobs_stores_each_as_given(
+    make_store: MakeStore, clock: FakeClock
+) -> None:
+    # push.lua sends what jobs share once per distinct combination: jobs
+    # whose combinations interleave must each keep their own.
+    store = await make_store(clock=clock)
+    now = datetime.fromtimestamp(clock.now, UTC)
+    kinds: list[dict[str, Any]] = [
+        {},
+        {"queue": "other", "priority": 5, "timeout": 2.5},
+        {"max_retries": 0, "run_at": now + timedelta(seconds=60)},
+        {"name": "tests.Other", "run_at": now - timedelta(seconds=60)},
+        {"priority": -(2**40)},
+    ]
+    requests = [
+        EnqueueRequest(**{"name": Record.NAME, "payload": Record(n=i).encode(), **kinds[i % 5]})
+        for i in range(50)
+    ]
+    assert await store.push_many(requests) == [r.id for r in requests]
+    for r in requests:
+        record = await store.get(r.id)
+        assert record is not None
+        assert (record.name, record.payload, record.queue) == (r.name, r.payload, r.queue)
+        assert (record.priority, record.max_retries, record.timeout) == (
+            r.priority,
+            r.max_retries,
+            r.timeout,
+        )
+        assert record.run_at == (r.run_at or now)
+        assert record.status is (
+            JobStatus.SCHEDULED if r.run_at and r.run_at > now else JobStatus.AVAILABLE
+        )
+
+    def order(queue: str) -> list[str]:
+        due = [
+            (i, r)
+            for i, r in enumerate(requests)
+            if r.queue == queue and not (r.run_at and r.run_at > now)
+        ]
+        due.sort(key=lambda pair: (-pair[1].priority, pair[1].run_at or now, pair[0]))
+        return [r.id for _, r in due]
+
+    for queue in ("default", "other"):
+        assert [job.id for job in await store.claim([queue], "w", 100, 30)] == order(queue)
+    clock.advance(61)
+    scheduled = [r.id for r in requests if r.run_at and r.run_at > now]
+    assert [job.id for job in await store.claim(["default"], "w", 100, 30)] == scheduled
+
+
+async def test_cancel_and_delete_leave_no_index_entry_behind(
+    make_store: MakeStore, clock: FakeClock
+) -> None:
+    # A job hash leaves out fields at their defaults (run_at = enqueued_at,
+    # priority 0): the scripts that rebuild a job's ready-set member from
+    # its hash must default them the same way push.lua did.
+    store = await make_store(clock=clock)
+    ids = [
+        await store.enqueue(Record(n=1)),
+        await store.enqueue(Record(n=2), JobOptions(priority=3)),
+        await store.enqueue(Record(n=3), JobOptions(delay=60)),
+        *await store.enqueue_many([Record(n=4), Record(n=5)], JobOptions(priority=-1)),
+    ]
+    for job_id in ids[:3]:
+        assert await store.cancel(job_id)
+    for job_id in ids[3:]:
+        assert await store.delete(job_id)
+    for key in ("ready:default", "scheduled:default", "status:available:default"):
+        assert await store.client.zcard(store.prefix + key) == 0, key
 
 
 async def test_a_push_retried_after_a_lost_reply_is_stored_once(make_store: MakeStore) -> None:

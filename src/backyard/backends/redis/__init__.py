@@ -63,7 +63,10 @@ log = logging.getLogger("backyard.redis")
 P = ParamSpec("P")
 T = TypeVar("T")
 
-PUSH_CHUNK = 1000  # jobs per script call; bigger batches run as one MULTI of chunks
+# Jobs per script call; bigger batches run as one MULTI of chunks. Redis is
+# blocked for the whole MULTI anyway, so chunks only bound the Lua heap that
+# decoding one call's jobs takes; each extra chunk costs an id check.
+PUSH_CHUNK = 10_000
 PROMOTE_LIMIT = 1000  # scheduled jobs moved to ready per queue per claim
 RESCUE_BATCH = 500
 PRUNE_BATCH = 1000
@@ -295,7 +298,7 @@ class RedisQueue(Queue):
     @_redis_errors
     async def push(self, request: EnqueueRequest) -> str:
         now = ts(self.now())
-        _check_push(await self._run("push", now, "", _jobs_json([request], now)))
+        _check_push(await self._run("push", now, "", *_push_args([request], now)))
         return request.id
 
     @_redis_errors
@@ -307,7 +310,7 @@ class RedisQueue(Queue):
             return []
         now = ts(self.now())
         if len(requests) <= PUSH_CHUNK:
-            _check_push(await self._run("push", now, "", _jobs_json(requests, now)))
+            _check_push(await self._run("push", now, "", *_push_args(requests, now)))
             return ids
         # Too big for one script call: the chunks run in one MULTI, after a
         # check that sets a guard key if any id is taken, so either every
@@ -316,10 +319,10 @@ class RedisQueue(Queue):
         guard = self._key("guard", uuid.uuid4().hex)
         sources = self._scripts.sources
         async with self.client.pipeline(transaction=True) as pipe:
-            pipe.eval(sources["push_check"], 0, self.prefix, now, guard, *ids)
+            pipe.eval(sources["push_check"], 0, self.prefix, now, guard, _json(ids))
             for start in range(0, len(requests), PUSH_CHUNK):
-                jobs = _jobs_json(requests[start : start + PUSH_CHUNK], now)
-                pipe.eval(sources["push"], 0, self.prefix, now, guard, jobs)
+                specs, jobs = _push_args(requests[start : start + PUSH_CHUNK], now)
+                pipe.eval(sources["push"], 0, self.prefix, now, guard, specs, jobs)
             pipe.delete(guard)
             results = await pipe.execute()
         if results[0]:
@@ -739,25 +742,34 @@ class RedisQueue(Queue):
             self._handed.setdefault(worker_id, []).extend(record_from_handoff(r) for r in rows)
 
 
-def _jobs_json(requests: Sequence[EnqueueRequest], now: str) -> str:
-    """push.lua's argument: every field a string, so nothing is lost to Lua's numbers."""
-    return json.dumps(
-        [
-            [
-                r.id,
-                r.name,
-                r.queue,
-                r.payload,
-                str(r.priority),
-                str(r.max_retries),
-                now if r.run_at is None else ts(to_timestamp(r.run_at)),
-                "" if r.timeout is None else ts(r.timeout),
-            ]
-            for r in requests
-        ],
-        ensure_ascii=False,
-        separators=(",", ":"),
-    )
+def _push_args(requests: Sequence[EnqueueRequest], now: str) -> tuple[str, str]:
+    """push.lua's specs and jobs arguments; every value a string, so nothing is lost to
+    Lua's numbers (the spec numbers are small integers)."""
+    numbers: dict[tuple[Any, ...], int] = {}
+    specs: builtins.list[builtins.list[str]] = []
+    jobs: builtins.list[int | str] = []
+    add = jobs.extend
+    for r in requests:
+        shared = (r.name, r.queue, r.priority, r.max_retries, r.run_at, r.timeout)
+        number = numbers.get(shared)
+        if number is None:
+            number = numbers[shared] = len(specs) + 1
+            specs.append(
+                [
+                    r.name,
+                    r.queue,
+                    str(r.priority),
+                    str(r.max_retries),
+                    now if r.run_at is None else ts(to_timestamp(r.run_at)),
+                    "" if r.timeout is None else ts(r.timeout),
+                ]
+            )
+        add((number, r.id, r.payload))
+    return _json(specs), _json(jobs)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _check_push(reply: Any) -> None:

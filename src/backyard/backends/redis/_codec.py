@@ -34,9 +34,14 @@ def _opt_time(raw: str | None) -> Any:
 
 
 def record_from_hash(job_id: str, data: dict[str, str], now: float) -> JobRecord:
-    """A stored job; a waiting job whose run_at is in the future reads as scheduled."""
+    """A stored job; a waiting job whose run_at is in the future reads as scheduled.
+
+    push.lua leaves out fields at their defaults: attempt and priority 0,
+    run_at equal to enqueued_at, no timeout.
+    """
     status = _STATUSES[data["status"]]
-    run_at = float(data["run_at"])
+    enqueued_at = float(data["enqueued_at"])
+    run_at = float(data.get("run_at", enqueued_at))
     if status is JobStatus.AVAILABLE and run_at > now:
         status = JobStatus.SCHEDULED
     timeout = data.get("timeout")
@@ -46,11 +51,11 @@ def record_from_hash(job_id: str, data: dict[str, str], now: float) -> JobRecord
         queue=data["queue"],
         payload=data["payload"],
         status=status,
-        priority=int(data["priority"]),
-        attempt=int(data["attempt"]),
+        priority=int(data.get("priority", 0)),
+        attempt=int(data.get("attempt", 0)),
         max_retries=int(data["max_retries"]),
         run_at=from_timestamp(run_at),
-        enqueued_at=from_timestamp(float(data["enqueued_at"])),
+        enqueued_at=from_timestamp(enqueued_at),
         timeout=None if timeout is None else float(timeout),
         started_at=_opt_time(data.get("started_at")),
         finished_at=_opt_time(data.get("finished_at")),

@@ -55,11 +55,17 @@ local function signal(queue)
   if redis.call('llen', key) == 0 then redis.call('rpush', key, '1') end
 end
 
+-- A job hash leaves out fields at their defaults (see push.lua): attempt
+-- and priority 0, run_at equal to enqueued_at, no timeout. Readers that
+-- HMGET them default them here.
+local function priority_score(priority) return int_str(-(tonumber(priority) or 0)) end
+
 -- Put a waiting job where claim looks for it: the ready set when due,
 -- the scheduled set (score run_at) otherwise; claim promotes it when due.
+-- priority may be false (the default, 0).
 local function add_waiting(id, queue, priority, run_at, seq)
   if tonumber(run_at) <= now then
-    redis.call('zadd', ready_key(queue), int_str(-tonumber(priority)), ready_member(run_at, seq, id))
+    redis.call('zadd', ready_key(queue), priority_score(priority), ready_member(run_at, seq, id))
   else
     redis.call('zadd', scheduled_key(queue), run_at, id)
   end
@@ -146,12 +152,12 @@ local function claim_job(id, worker_id, lease_at)
   local f = redis.call('hmget', key, 'name', 'queue', 'payload', 'priority', 'attempt',
     'max_retries', 'run_at', 'enqueued_at', 'timeout', 'errors', 'seq', 'status')
   if f[12] ~= 'available' then return nil end
-  local attempt = int_str(tonumber(f[5]) + 1)
+  local attempt = int_str((tonumber(f[5]) or 0) + 1)
   redis.call('hset', key, 'status', 'running', 'attempt', attempt, 'worker_id', worker_id,
     'started_at', now_s, 'lease_expires_at', lease_at)
   redis.call('zadd', leases_key, lease_at, id)
   move(id, f[2], f[11], 'available', 'running')
-  return {id, f[1], f[2], f[3], f[4], attempt, f[6], f[7], f[8], f[9], f[10]}
+  return {id, f[1], f[2], f[3], f[4] or '0', attempt, f[6], f[7] or f[8], f[8], f[9], f[10]}
 end
 
 -- Whether claim would find nothing in the queue right now.

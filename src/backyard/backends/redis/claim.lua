@@ -32,9 +32,9 @@ for _, queue in ipairs(queues) do
   if #due > 0 then
     local rkey = ready_key(queue)
     for _, id in ipairs(due) do
-      local f = redis.call('hmget', job_key(id), 'priority', 'run_at', 'seq', 'status')
+      local f = redis.call('hmget', job_key(id), 'priority', 'run_at', 'seq', 'status', 'enqueued_at')
       if f[4] == 'available' then
-        redis.call('zadd', rkey, int_str(-tonumber(f[1])), ready_member(f[2], f[3], id))
+        redis.call('zadd', rkey, priority_score(f[1]), ready_member(f[2] or f[5], f[3], id))
       end
     end
     redis.call('zrem', skey, unpack(due))
