@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 # Reinstall when pyproject.toml changes.
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: demo test lint typecheck pytest bench bench-sqlite bench-postgres chaos clean
+.PHONY: demo test lint typecheck pytest bench bench-sqlite bench-postgres bench-redis chaos clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,7 +50,12 @@ bench-postgres: $(STAMP)
 	$(BIN)/python -m pip install -q -e '.[bench]'
 	$(BIN)/python -m bench.postgres
 
-bench: bench-sqlite bench-postgres
+# arq, SAQ, RQ, Dramatiq and Celery go into .bench/venv-redis, made by the script.
+bench-redis: $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[bench]'
+	$(BIN)/python -m bench.redis
+
+bench: bench-sqlite bench-postgres bench-redis
 
 clean:
 	rm -rf $(VENV) .bench .pytest_cache .mypy_cache .ruff_cache
