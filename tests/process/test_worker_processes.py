@@ -8,7 +8,7 @@ import signal
 
 import pytest
 
-from backyard import JobStatus
+from backyard import JobStatus, connect
 
 from .conftest import Setup, eventually
 from .jobs import Sleepy
@@ -204,3 +204,27 @@ async def test_each_worker_process_serves_its_own_metrics(setup: Setup) -> None:
     assert completed == 20
     supervisor.signal(signal.SIGTERM)
     assert await supervisor.exit_code() == 0, supervisor.log
+
+
+async def test_a_worker_waits_for_storage_that_is_not_there_yet(setup: Setup) -> None:
+    # A worker started before its database (a reboot, a deploy) waits for it.
+    later = setup.folder / "not-yet"
+    setup.url = f"sqlite:///{later / 'queue.db'}"
+    worker = setup.start(*FAST)
+
+    async def retrying() -> bool:
+        return "cannot open the store yet, retrying" in worker.log
+
+    await eventually(retrying, "the worker to report it is waiting for the store")
+    assert worker.process.poll() is None
+    later.mkdir()
+    async with connect(setup.url) as store:
+        (job_id,) = await store.enqueue_many([Sleepy(seconds=0.01)])
+
+        async def done() -> bool:
+            record = await store.get(job_id)
+            return record is not None and record.status is JobStatus.COMPLETED
+
+        await eventually(done, "the job to run once the store exists")
+    worker.signal(signal.SIGTERM)
+    assert await worker.exit_code() == 0, worker.log

@@ -12,7 +12,9 @@ from datetime import timedelta
 import click
 
 from .._connect import URL_ENV, connect
+from .._errors import StorageError
 from .._job import registry
+from .._queue import Queue
 from ..worker import Worker, WorkerHook
 from ..worker._supervisor import SLOT_ENV, Supervisor, watch_supervisor
 from ._app import Settings, cli, fail, import_modules, run_async
@@ -191,7 +193,7 @@ def worker(
 @run_async
 async def _work(settings: Settings, options: WorkerOptions, supervisor_pid: int | None) -> None:
     hooks = _metrics_hooks(options.metrics_port)
-    async with connect(settings.url) as store:
+    async with await open_when_reachable(settings.url) as store:
         worker = Worker(
             store,
             queues=options.queues,
@@ -232,10 +234,30 @@ def _metrics_hooks(base_port: int | None) -> list[WorkerHook]:
     return [worker_metrics_hook()]
 
 
+async def open_when_reachable(url: str, max_delay: float = 30.0) -> Queue:
+    """Open the store, waiting with backoff while it is unreachable.
+
+    A worker started before its database (a reboot, a deploy, a failover)
+    should wait for it, not die. A wrong URL or a missing driver is not
+    something waiting fixes: ``ConfigurationError`` still fails at once.
+    """
+    delay = 0.5
+    while True:
+        store = connect(url)
+        try:
+            await store.open()
+            return store
+        except StorageError as exc:
+            await store.close()
+            log.warning("cannot open the store yet, retrying in %.1fs: %s", delay, exc)
+        await asyncio.sleep(delay)
+        delay = min(max_delay, delay * 2)
+
+
 @run_async
 async def _check_store(settings: Settings) -> None:
-    async with connect(settings.url):
-        pass
+    """Fail once, in the supervisor, on a URL no child could use (bad scheme, no driver)."""
+    connect(settings.url)
 
 
 def _child_command(modules: tuple[str, ...], options: WorkerOptions) -> list[str]:
