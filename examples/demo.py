@@ -14,7 +14,14 @@ import time
 from datetime import timedelta
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from backyard import (
@@ -111,7 +118,7 @@ def make_jobs(rng: random.Random) -> list[Job]:
 class ProgressHook:
     """Moves the progress bar as outcomes are recorded (a WorkerHook)."""
 
-    def __init__(self, progress: Progress, task: int) -> None:
+    def __init__(self, progress: Progress, task: TaskID) -> None:
         self.progress = progress
         self.task = task
         self.finished_ids: set[str] = set()

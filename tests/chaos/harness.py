@@ -41,6 +41,7 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -436,6 +437,10 @@ async def inject_poison(store: Queue, round_number: int) -> dict[str, str]:
     return kinds
 
 
+async def enqueue_batch(store: Queue, batch: list[Work]) -> list[str]:
+    return await store.enqueue_many(batch, JobOptions(queue=QUEUE))
+
+
 async def all_jobs(store: Queue) -> dict[str, JobRecord]:
     records: dict[str, JobRecord] = {}
     offset = 0
@@ -481,11 +486,7 @@ async def run(
             pause = duration * 0.8 / max(1, len(later))
             for batch in later:
                 await asyncio.sleep(pause)
-                good_ids.extend(
-                    await with_retries(
-                        lambda s, b=batch: s.enqueue_many(b, JobOptions(queue=QUEUE)), target.url
-                    )
-                )
+                good_ids.extend(await with_retries(partial(enqueue_batch, batch=batch), target.url))
 
         pool.top_up()
         producer = asyncio.create_task(produce())
@@ -517,7 +518,9 @@ async def run(
                 print(f"chaos: fault {name} failed: {exc}", file=sys.stderr)
             if round_number <= 3:
                 poison.update(
-                    await with_retries(lambda s, r=round_number: inject_poison(s, r), target.url)
+                    await with_retries(
+                        partial(inject_poison, round_number=round_number), target.url
+                    )
                 )
             pool.top_up()
         await producer

@@ -55,7 +55,7 @@ async def test_order_is_priority_then_run_at_then_enqueue_order(
 
 async def test_enqueue_order_breaks_ties_within_one_batch(store: Queue) -> None:
     ids = await store.enqueue_many([Record(n=i) for i in range(50)])
-    claimed = []
+    claimed: list[str] = []
     while batch := await store.claim(["default"], "w", 7, 30):
         claimed.extend(job.id for job in batch)
     assert claimed == ids

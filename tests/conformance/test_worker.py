@@ -119,12 +119,14 @@ async def test_explicit_retry_at_a_chosen_time(live_store: Queue) -> None:
     job_id = await live_store.enqueue(RetriesLater(delay=0.3))
     w = worker(live_store)
     task = asyncio.create_task(run(w))
+    record = None
     for _ in range(200):
         record = await live_store.get(job_id)
         assert record is not None
         if record.errors:
             break
         await asyncio.sleep(0.01)
+    assert record is not None
     assert record.status is JobStatus.SCHEDULED
     first = record.errors[0]
     assert first.message == "come back later"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from functools import partial
 
 import pytest
 
@@ -191,9 +192,12 @@ async def test_each_worker_process_serves_its_own_metrics(setup: Setup) -> None:
         return set(await setup.statuses(ids)) == {JobStatus.COMPLETED}
 
     await eventually(all_done, "all jobs completed")
+
+    async def scraped(port: int) -> str | None:
+        return await asyncio.to_thread(scrape, port)
+
     pages = [
-        await eventually(lambda p=port: asyncio.to_thread(scrape, p), f"metrics on {port}")
-        for port in (base, base + 1)
+        await eventually(partial(scraped, port), f"metrics on {port}") for port in (base, base + 1)
     ]
     completed = 0.0
     for page in pages:
