@@ -22,14 +22,7 @@ STATUS_STYLE: dict[JobStatus, str] = {
 }
 
 #: The order statuses appear in, in tables and in JSON.
-STATUS_ORDER: tuple[JobStatus, ...] = (
-    JobStatus.SCHEDULED,
-    JobStatus.AVAILABLE,
-    JobStatus.RUNNING,
-    JobStatus.COMPLETED,
-    JobStatus.DEAD,
-    JobStatus.CANCELLED,
-)
+STATUS_ORDER: tuple[JobStatus, ...] = tuple(JobStatus)  # a job's life, in definition order
 
 
 def status_text(status: JobStatus) -> Text:

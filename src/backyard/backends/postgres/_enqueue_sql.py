@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..._options import JobOptions
 from ..._queue import build_request
-from ..._records import utcnow
+from ..._records import EnqueueRequest, utcnow
 from ._config import DEFAULT_SCHEMA, channel_name, quote_identifier, validate_schema
 from ._sql import Queries
 
@@ -62,22 +62,27 @@ def enqueue_statement(
     request = build_request(job, options, moment)
     quoted = quote_identifier(schema)
     sql = _PLACEHOLDER.sub(lambda m: f"%(p{m.group(1)})s", _push_sql(quoted).replace("%", "%%"))
-    values = (
+    values = push_args(request, moment, channel_name(schema))
+    return EnqueueStatement(
+        sql=sql,
+        params={f"p{n}": value for n, value in enumerate(values, start=1)},
+        job_id=request.id,
+    )
+
+
+def push_args(request: EnqueueRequest, now: datetime, channel: str) -> tuple[Any, ...]:
+    """The parameters of the ``push`` query, in order ($1..$10)."""
+    return (
         request.id,
         request.name,
         request.queue,
         request.payload,
         request.priority,
         request.max_retries,
-        request.run_at or moment,
-        moment,
+        request.run_at or now,
+        now,
         request.timeout,
-        channel_name(schema),
-    )
-    return EnqueueStatement(
-        sql=sql,
-        params={f"p{n}": value for n, value in enumerate(values, start=1)},
-        job_id=request.id,
+        channel,
     )
 
 

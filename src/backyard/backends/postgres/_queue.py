@@ -43,6 +43,7 @@ from ..._records import (
 )
 from . import _migrations
 from ._config import PostgresSettings, parse_settings
+from ._enqueue_sql import push_args
 from ._errors import TRANSIENT_CONNECT_ERRORS, connect_error, translated
 from ._listener import Listener
 from ._rows import errors_json, job_record, worker_info
@@ -259,19 +260,7 @@ class PostgresQueue(Queue):
     # -- primitives ---------------------------------------------------------------
 
     def _push_args(self, request: EnqueueRequest) -> tuple[Any, ...]:
-        now = self.now_datetime()
-        return (
-            request.id,
-            request.name,
-            request.queue,
-            request.payload,
-            request.priority,
-            request.max_retries,
-            request.run_at or now,
-            now,
-            request.timeout,
-            self._channel,
-        )
+        return push_args(request, self.now_datetime(), self._channel)
 
     async def push(self, request: EnqueueRequest) -> str:
         with self._errors("enqueue a job"):

@@ -92,14 +92,7 @@ _LAST_CLAIM: contextvars.ContextVar[tuple[object, tuple[str, ...], str, int, flo
 )
 HANDOFF_MARGIN = 5.0  # seconds a waiter token outlives the wait it was made for
 
-_DEPTH_ORDER = (
-    JobStatus.SCHEDULED,
-    JobStatus.AVAILABLE,
-    JobStatus.RUNNING,
-    JobStatus.COMPLETED,
-    JobStatus.DEAD,
-    JobStatus.CANCELLED,
-)
+_DEPTH_ORDER = tuple(JobStatus)  # the order depths.lua returns its counts in
 
 
 def _redis_errors(
