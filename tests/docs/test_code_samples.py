@@ -9,15 +9,13 @@ NEEDS is run only where that service answers (see tests/backends.py).
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from ._samples import ROOT, run_samples
+
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"(?P<skip><!--\s*no-test:[^>]*-->\s*\n)?```python\n(?P<code>.*?)```", re.S)
 
@@ -29,19 +27,6 @@ def samples(page: Path) -> str:
 
 @pytest.mark.parametrize("page", [p for p in PAGES if samples(p)], ids=lambda p: p.name)
 def test_page_samples_run(page: Path, tmp_path: Path) -> None:
-    script = tmp_path / f"sample_{page.stem.replace('-', '_')}.py"
-    script.write_text(samples(page))
-    env = {
-        **os.environ,
-        "BACKYARD_URL": f"sqlite:///{tmp_path / 'docs.db'}",
-        "PYTHONPATH": str(ROOT / "src"),
-    }
-    result = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    url = f"sqlite:///{tmp_path / 'docs.db'}"
+    result = run_samples(samples(page), tmp_path, url, page.stem.replace("-", "_"))
     assert result.returncode == 0, f"{page.name} samples failed:\n{result.stdout}\n{result.stderr}"

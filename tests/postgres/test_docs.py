@@ -7,19 +7,16 @@ into one script, with BACKYARD_URL pointing at a private schema.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from ..backends import POSTGRES_URL, drop_postgres_schema
+from ..docs._samples import ROOT, run_samples
 
 pytestmark = pytest.mark.postgres
 
-ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "postgres.md"
 BLOCK = re.compile(
     r"<!--\s*no-test: runs in tests/postgres/test_docs.py[^>]*-->\s*\n```python\n(?P<code>.*?)```",
@@ -30,22 +27,9 @@ BLOCK = re.compile(
 async def test_postgres_page_samples_run(pg: object, schema: str, tmp_path: Path) -> None:
     blocks = [m["code"] for m in BLOCK.finditer(PAGE.read_text())]
     assert len(blocks) >= 2
-    script = tmp_path / "sample_postgres.py"
-    script.write_text("\n\n".join(blocks))
-    env = {
-        **os.environ,
-        "BACKYARD_URL": f"{POSTGRES_URL}?schema={schema}",
-        "PYTHONPATH": str(ROOT / "src"),
-    }
+    url = f"{POSTGRES_URL}?schema={schema}"
     try:
-        result = subprocess.run(
-            [sys.executable, str(script)],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+        result = run_samples("\n\n".join(blocks), tmp_path, url, "postgres")
     finally:
         await drop_postgres_schema(schema)
     assert result.returncode == 0, result.stderr
